@@ -1,0 +1,56 @@
+/**
+ * Every failure the library reports is a DimeError with a stable code. The codes are a contract:
+ * the CLI prints them, other tools match on them, and docs/errors.md lists them.
+ */
+export const DIME_ERROR_CODES = [
+  // object vocabulary of the test vectors (../shared/vectors/README.md)
+  'BAD_ARMOR',
+  'TRUNCATED',
+  'BAD_MAGIC',
+  'LENGTH_MISMATCH',
+  'UNKNOWN_FIELD',
+  'FIELD_ORDER',
+  'DUPLICATE_FIELD',
+  'MISSING_FIELD',
+  'BAD_KEY_LENGTH',
+  'BAD_KEY',
+  'BAD_SIGNATURE',
+  'DECRYPT_FAILED',
+  'BAD_RECORD',
+  // signet chain
+  'BROKEN_CUSTODY',
+  'POK_MISMATCH',
+  'WRONG_ORG',
+  // STACIE
+  'BAD_PASSWORD',
+  'BAD_PARAMETER',
+  // inputs, environment
+  'BAD_INPUT',
+  'TOO_LARGE',
+  'IO_ERROR',
+  'PASSPHRASE_REQUIRED',
+  'USAGE',
+  'NATIVE_UNAVAILABLE',
+] as const;
+
+export type DimeErrorCode = (typeof DIME_ERROR_CODES)[number];
+
+export class DimeError extends Error {
+  readonly code: DimeErrorCode;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: DimeErrorCode, message: string, context: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'DimeError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+export function isDimeError(e: unknown): e is DimeError {
+  return e instanceof DimeError;
+}
+
+export function fail(code: DimeErrorCode, message: string, context?: Record<string, unknown>): never {
+  throw new DimeError(code, message, context);
+}

@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerSignetCommands } from './commands/signet.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('dime')
+    .description('DIME: signets, keys, management records and encrypted messages')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  registerKeyCommands(program);
+  registerSignetCommands(program);
+  registerDemoCommand(program);
+  return program;
+}

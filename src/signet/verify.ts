@@ -27,6 +27,11 @@ export interface VerifyResult {
   signatures: Record<string, SignatureStatus>;
   /** Every signature present was checked (none left "unchecked"). */
   complete: boolean;
+  /**
+   * Ids of fields no signature covers: informational fields after the last signature of a
+   * crypto-stage signet. libdime (and the vectors) accept them; callers must not trust them.
+   */
+  unsignedFields: number[];
 }
 
 function checkSig(s: Signet, fid: number, keys: readonly Uint8Array[]): boolean {
@@ -109,5 +114,7 @@ export function verifySignet(s: Signet, opts: VerifyOptions = {}): VerifyResult 
   }
 
   const complete = Object.values(signatures).every((v) => v === 'valid');
-  return { kind: s.kind, form: s.form, stage: s.stage, signatures, complete };
+  const lastSig = Math.max(0, ...Object.keys(signatures).map(Number));
+  const unsignedFields = s.fields.filter((f) => f.id > lastSig).map((f) => f.id);
+  return { kind: s.kind, form: s.form, stage: s.stage, signatures, complete, unsignedFields };
 }

@@ -141,6 +141,9 @@ export function registerSignetCommands(program: Command): void {
           ...(org ? { org } : {}),
           ...(previous ? { previous } : {}),
         });
+        if (r.unsignedFields.length > 0) {
+          process.stderr.write(`warning: no signature covers field(s) ${r.unsignedFields.join(', ')}\n`);
+        }
         if (s.kind === 'user' && !org) {
           process.stderr.write(
             'warning: no --org given: the org signatures of this user signet were not checked\n',

@@ -1,0 +1,51 @@
+import { bytesEqual } from '../encoding/bytes.js';
+import { DimeError } from '../errors/index.js';
+import type { DimeKeys } from '../keys/key-file.js';
+import type { SignetKind } from '../signet/field-table.js';
+import { cryptoFingerprintB64 } from '../signet/fingerprint.js';
+import { type Signet, signetId } from '../signet/signet.js';
+import type { Actor } from './constants.js';
+
+/** The signet kind each actor uses: users for author and recipient, orgs for the servers. */
+export const ACTOR_SIGNET_KIND: Readonly<Record<Actor, SignetKind>> = {
+  author: 'user',
+  origin: 'org',
+  destination: 'org',
+  recipient: 'user',
+};
+
+export function checkSignetKind(actor: Actor, s: Signet | undefined): Signet {
+  if (!s || typeof s !== 'object' || !(s.bytes instanceof Uint8Array)) {
+    throw new DimeError('BAD_INPUT', `the ${actor} signet is missing or not a parsed signet`, { actor });
+  }
+  const want = ACTOR_SIGNET_KIND[actor];
+  if (s.kind !== want) {
+    throw new DimeError('BAD_INPUT', `the ${actor} signet must be a ${want} signet, not a ${s.kind}`, {
+      actor,
+    });
+  }
+  return s;
+}
+
+/** The address (users) or domain (orgs) an envelope names: given explicitly, or the signet's ID field. */
+export function identityOf(actor: Actor, s: Signet, given: string | undefined): string {
+  const id = given ?? signetId(s);
+  if (!id) {
+    throw new DimeError('BAD_INPUT', `no ${actor} identity: pass it, or use an ID-stage signet (field 254)`, {
+      actor,
+    });
+  }
+  return id;
+}
+
+/** The crypto fingerprint the envelope carries for this signet. */
+export function envelopeFingerprint(s: Signet): string {
+  return cryptoFingerprintB64(s);
+}
+
+/** Private keys must belong to the signet they act for. */
+export function checkKeysMatchSignet(actor: Actor, keys: DimeKeys, s: Signet): void {
+  if (!bytesEqual(keys.signingPublic, s.signingKey) || !bytesEqual(keys.encryptionPublic, s.encryptionKey)) {
+    throw new DimeError('BAD_KEY', `the ${actor} keys do not belong to the ${actor} signet`, { actor });
+  }
+}

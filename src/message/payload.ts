@@ -1,0 +1,111 @@
+import { crypto } from '../crypto/index.js';
+import { readU24, u24be } from '../encoding/bytes.js';
+import { DimeError } from '../errors/index.js';
+import {
+  MAX_ALIGNED_PAYLOAD,
+  MAX_CHUNK_DATA,
+  MINIMUM_PAYLOAD_SIZE,
+  STANDARD_OVERHEAD,
+  UNSUPPORTED_FLAGS,
+} from './constants.js';
+
+/**
+ * How the encoder picks the padding (message.md §2.2). 'random' is libdime's default algorithm
+ * with a random byte r; 'minimal' is the same algorithm with r = 0 (deterministic test vectors).
+ */
+export type PaddingMode = 'random' | 'minimal';
+
+/**
+ * Padding length P for D data bytes with libdime's default algorithm and random byte `r`:
+ * s = D + 69; s < 256 → (256 − s) + 16·(r mod (⌊s/16⌋ + 1)); else 16 − (s mod 16) + 16·(r mod 16).
+ * The random multiple of 16 is reduced when it would push the payload past the u24 limit (libdime
+ * fails there instead, "what if the padding made it too big?").
+ */
+export function paddingLength(dataLen: number, r: number): number {
+  if (!Number.isInteger(dataLen) || dataLen < 1) throw new DimeError('BAD_INPUT', 'chunk data is empty');
+  if (dataLen > MAX_CHUNK_DATA) {
+    throw new DimeError('TOO_LARGE', `chunk data of ${dataLen} bytes exceeds ${MAX_CHUNK_DATA}`);
+  }
+  const s = dataLen + STANDARD_OVERHEAD;
+  const rr = r & 0xff;
+  if (s < MINIMUM_PAYLOAD_SIZE) return MINIMUM_PAYLOAD_SIZE - s + 16 * (rr % (Math.floor(s / 16) + 1));
+  const base = 16 - (s % 16);
+  const room = Math.floor((MAX_ALIGNED_PAYLOAD - s - base) / 16);
+  return base + 16 * Math.min(rr % 16, room);
+}
+
+/** The plaintext STANDARD payload: signature, header fields, data and padding. */
+export interface StandardPayload {
+  /** The author's Ed25519 signature over `signed`. */
+  signature: Uint8Array;
+  /** Bytes [64 .. payload_len): data_len, flags, pad byte, data, padding. */
+  signed: Uint8Array;
+  flags: number;
+  padByte: number;
+  data: Uint8Array;
+}
+
+/**
+ * Builds and signs a STANDARD payload (message.md §2.2):
+ * `sig[64] ‖ u24 data_len ‖ flags ‖ pad_byte ‖ data ‖ pad_byte × P`, the signature by the author's
+ * signing key over everything after it.
+ */
+export function encodeStandardPayload(
+  data: Uint8Array,
+  flags: number,
+  signingSeed: Uint8Array,
+  padLen: number,
+): Uint8Array {
+  if (data.length < 1) throw new DimeError('BAD_INPUT', 'chunk data is empty');
+  if (flags & UNSUPPORTED_FLAGS || flags < 0 || flags > 255) {
+    throw new DimeError('BAD_INPUT', `chunk flags ${flags} are not supported`);
+  }
+  const total = STANDARD_OVERHEAD + data.length + padLen;
+  if (padLen < 1 || total % 16 !== 0 || total > MAX_ALIGNED_PAYLOAD) {
+    throw new DimeError('BAD_INPUT', `padding of ${padLen} bytes does not align the payload`);
+  }
+  const out = new Uint8Array(total);
+  const padByte = padLen & 0xff;
+  out.set(u24be(data.length), 64);
+  out[67] = flags;
+  out[68] = padByte;
+  out.set(data, STANDARD_OVERHEAD);
+  out.fill(padByte, STANDARD_OVERHEAD + data.length);
+  out.set(crypto().ed25519Sign(signingSeed, out.subarray(64)), 0);
+  return out;
+}
+
+/**
+ * Splits a decrypted STANDARD payload and checks its framing like libdime's
+ * `dmsg_chunk_data_get`, but stricter: data_len ≥ 1, pad byte = P mod 256 and every padding byte
+ * equal to it. A framing error after decryption means a wrong key or corrupted bytes, so it is
+ * reported as DECRYPT_FAILED. Unsupported flags (1, 2, 4) are BAD_MESSAGE.
+ */
+export function decodeStandardPayload(plain: Uint8Array): StandardPayload {
+  const bad = (why: string): never => {
+    throw new DimeError('DECRYPT_FAILED', `chunk plaintext is malformed: ${why}`);
+  };
+  if (plain.length < STANDARD_OVERHEAD + 1) bad('payload too short');
+  const dataLen = readU24(plain, 64);
+  if (dataLen < 1) bad('empty data segment');
+  if (STANDARD_OVERHEAD + dataLen > plain.length) bad('data length runs past the payload');
+  const padLen = plain.length - STANDARD_OVERHEAD - dataLen;
+  const padByte = plain[68]!;
+  if (padByte !== (padLen & 0xff)) bad('pad byte does not match the padding length');
+  for (let i = STANDARD_OVERHEAD + dataLen; i < plain.length; i++) {
+    if (plain[i] !== padByte) bad('padding bytes differ from the pad byte');
+  }
+  const flags = plain[67]!;
+  if (flags & UNSUPPORTED_FLAGS) {
+    throw new DimeError('BAD_MESSAGE', `chunk flags ${flags} use an unimplemented feature (1, 2 or 4)`, {
+      flags,
+    });
+  }
+  return {
+    signature: plain.subarray(0, 64),
+    signed: plain.subarray(64),
+    flags,
+    padByte,
+    data: plain.subarray(STANDARD_OVERHEAD, STANDARD_OVERHEAD + dataLen),
+  };
+}

@@ -117,6 +117,7 @@ interface Decrypted {
  * plaintext is returned. Fails closed with a DimeError.
  */
 export function openMessage(bytes: Uint8Array, options: OpenOptions): OpenedMessage {
+  if (!(bytes instanceof Uint8Array)) throw new DimeError('BAD_INPUT', 'a message must be a Uint8Array');
   const { actor, verify, signets } = checkOptions(options);
   const msg = parseMessage(bytes);
   const chunks = msg.chunks;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerRecordCommands } from './commands/record.js';
 import { registerSignetCommands } from './commands/signet.js';
 
 export const VERSION = '0.1.0';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerKeyCommands(program);
   registerSignetCommands(program);
+  registerRecordCommands(program);
   registerDemoCommand(program);
   return program;
 }

@@ -1,0 +1,91 @@
+/**
+ * Object layer speed: signet verify/sign, record parsing, armor; beside the raw Ed25519 verify of
+ * the library we use and libdime-bench, measured in the same run.
+ */
+import { Worker } from 'node:worker_threads';
+import { crypto } from '../src/crypto/index.js';
+import { armor, dearmor } from '../src/encoding/armor.js';
+import { buildRecordText, parseRecord } from '../src/record/index.js';
+import { parseSignet, signRequest, verifySignet } from '../src/signet/index.js';
+import { machine, rate, report, round, runLibdimeBench } from './lib.js';
+import { objectFixtures } from './objects-fixtures.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+const { orgKeys, org, ssr, user } = objectFixtures();
+const c = crypto();
+
+// libdime's dime_sgnt_validate_all(user ID signet, NULL, org, NULL): parse + crypto, full and ID
+// signatures against the org's key (it does not re-check the user's own SSR signature).
+const userVerify = rate(
+  () => verifySignet(parseSignet(user.bytes, ['user']), { org, selfSignature: false }),
+  seconds,
+);
+const orgVerify = rate(
+  () => verifySignet(parseSignet(org.bytes, ['org']), { pok: [orgKeys.signingPublic] }),
+  seconds,
+);
+
+const msg = c.randomBytes(200);
+const sig = c.ed25519Sign(orgKeys.signingSeed, msg);
+const rawVerify = rate(() => c.ed25519Verify(orgKeys.signingPublic, msg, sig), seconds);
+
+const signed = rate(() => signRequest(ssr, orgKeys, { address: 'user@alpha.test' }), seconds);
+
+const recordText = buildRecordText({
+  pok: [orgKeys.signingPublic],
+  policy: 'mixed',
+  dx: ['dx1.alpha.test', 'dx2.alpha.test'],
+  exp: 30,
+});
+const recordsParsed = rate(() => parseRecord([recordText]), seconds);
+
+const big = c.randomBytes(1 << 20);
+const bigText = armor('ENCRYPTED MESSAGE', big);
+const armorWrite = rate(() => armor('ENCRYPTED MESSAGE', big), seconds);
+const armorRead = rate(() => dearmor(bigText), seconds);
+
+async function pool(threads: number): Promise<number> {
+  const rates = await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
+            workerData: {
+              entry: new URL('./objects-worker.ts', import.meta.url).href,
+              user: user.bytes,
+              org: org.bytes,
+              seconds,
+            },
+          });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
+  return rates.reduce((a, b) => a + b, 0);
+}
+const poolVerify = await pool(machine().cores);
+
+const ref = runLibdimeBench();
+const libUser = ref?.user_signet_verify_per_s ?? null;
+
+report('objects', {
+  user_signet_verify_per_s: round(userVerify),
+  org_signet_verify_per_s: round(orgVerify),
+  raw_ed25519_verify_per_s: round(rawVerify),
+  verify_ratio: round((userVerify * 3) / rawVerify, 3),
+  signets_signed_per_s: round(signed),
+  records_parsed_per_s: round(recordsParsed),
+  armor_write_mb_per_s: round(armorWrite),
+  armor_read_mb_per_s: round(armorRead),
+  user_signet_verify_pool_per_s: round(poolVerify),
+  pool_threads: machine().cores,
+  libdime_user_signet_verify_per_s: libUser,
+  libdime_org_signet_verify_per_s: ref?.org_signet_verify_per_s ?? null,
+  libdime_raw_ed25519_verify_per_s: ref?.raw_ed25519_verify_per_s ?? null,
+  vs_libdime: libUser ? round(userVerify / libUser, 3) : null,
+  vs_libdime_pool: libUser ? round(poolVerify / libUser, 3) : null,
+  baseline: 'libdime-bench user_signet_verify_per_s (same run); raw = sodium-native Ed25519 verify, 200 B',
+  machine: machine(),
+});

@@ -31,8 +31,8 @@ export function contentBytes(data: Uint8Array | string): Uint8Array {
 }
 
 /**
- * Splits a part into chunk data: one chunk when it fits, otherwise consecutive chunks of at most
- * `maxData` bytes, every one but the last flagged 128 (message.md §8 Decision).
+ * Splits a part into chunk data: one chunk when it fits, otherwise the fewest consecutive chunks
+ * of at most `maxData` bytes, every one but the last flagged 128 (message.md §8 Decision).
  */
 export function splitPart(part: ContentInput, maxData = MAX_CHUNK_DATA): ChunkData[] {
   const data = contentBytes(part.data);
@@ -49,10 +49,17 @@ export function splitPart(part: ContentInput, maxData = MAX_CHUNK_DATA): ChunkDa
   if (!Number.isInteger(maxData) || maxData < 1 || maxData > MAX_CHUNK_DATA) {
     throw new DimeError('BAD_INPUT', `chunk data limit must be 1–${MAX_CHUNK_DATA}`);
   }
+  // n chunks of nearly equal size (they differ by at most one byte), so that equal-payload
+  // section padding (payload.ts) costs almost nothing
+  const n = Math.ceil(data.length / maxData);
+  const base = Math.floor(data.length / n);
+  const longer = data.length % n;
   const out: ChunkData[] = [];
-  for (let at = 0; at < data.length; at += maxData) {
-    const last = at + maxData >= data.length;
-    out.push({ data: data.subarray(at, at + maxData), flags: last ? flags : flags | ChunkFlag.CONTINUES });
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const len = base + (i < longer ? 1 : 0);
+    out.push({ data: data.subarray(at, at + len), flags: i === n - 1 ? flags : flags | ChunkFlag.CONTINUES });
+    at += len;
   }
   return out;
 }

@@ -34,6 +34,32 @@ export function paddingLength(dataLen: number, r: number): number {
   return base + 16 * Math.min(rr % 16, room);
 }
 
+/**
+ * How the paddings of the chunks in one repeated section (display 67, attachments 131) relate.
+ * 'equal' (default): every chunk of the section gets the payload length of the largest one.
+ * libdime's reader needs this: `dmsg_section_deserialize` reads the payload length of the FIRST
+ * chunk of a section for every chunk of that section (`_int_no_get_3b(in + 1)`), so it cannot parse
+ * a section whose chunks differ in payload length (it fails, or overruns its chunk array).
+ * 'independent': libdime's own per-chunk padding, which libdime then cannot read back.
+ */
+export type SectionPadding = 'equal' | 'independent';
+
+/**
+ * Padding lengths for the chunks of one section: libdime's default algorithm per chunk (random
+ * byte `rs[i]`), then, for 'equal', every chunk padded up to the largest payload. The result keeps
+ * every payload a multiple of 16 with P ≥ 1, which is all libdime's decoder asks of padding.
+ */
+export function sectionPaddingLengths(
+  dataLens: readonly number[],
+  rs: readonly number[],
+  mode: SectionPadding,
+): number[] {
+  const own = dataLens.map((d, i) => paddingLength(d, rs[i] ?? 0));
+  if (mode === 'independent' || dataLens.length < 2) return own;
+  const payload = Math.max(...dataLens.map((d, i) => STANDARD_OVERHEAD + d + own[i]!));
+  return dataLens.map((d) => payload - STANDARD_OVERHEAD - d);
+}
+
 /** The plaintext STANDARD payload: signature, header fields, data and padding. */
 export interface StandardPayload {
   /** The author's Ed25519 signature over `signed`. */

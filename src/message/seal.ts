@@ -11,7 +11,12 @@ import { serializeMessage } from './framing.js';
 import { type CommonHeaders, formatCommonHeaders } from './headers.js';
 import { deriveKek, wipeKek } from './kek.js';
 import { checkKeysMatchSignet, checkSignetKind, envelopeFingerprint, identityOf } from './parties.js';
-import { encodeStandardPayload, type PaddingMode, paddingLength } from './payload.js';
+import {
+  encodeStandardPayload,
+  type PaddingMode,
+  type SectionPadding,
+  sectionPaddingLengths,
+} from './payload.js';
 import { authorFullSignatureInput, treeSignatureInput } from './signature-inputs.js';
 
 /** What the author's client puts into a message (message.md §7.1). */
@@ -35,6 +40,11 @@ export interface SealOptions {
   rng?: Rng;
   /** 'random' (default, libdime) or 'minimal' (r = 0: the smallest padding the algorithm allows). */
   padding?: PaddingMode;
+  /**
+   * 'equal' (default): all display chunks share one payload length, and all attachment chunks
+   * another, which libdime's reader requires; 'independent': libdime's per-chunk padding only.
+   */
+  sectionPadding?: SectionPadding;
   /** Split parts into chunks of at most this many data bytes (default: the u24 limit). */
   maxChunkData?: number;
   /** Optional tracing prefix (excluded from every signature). */
@@ -121,14 +131,31 @@ export function sealMessage(input: SealInput, options: SealOptions = {}): Uint8A
   const padding = options.padding ?? 'random';
   if (padding !== 'random' && padding !== 'minimal') throw new DimeError('BAD_INPUT', `unknown padding mode`);
 
-  // 1. plaintext STANDARD payloads, each signed by the author
-  const payloads = plainChunks(input, options.maxChunkData).map((p) => {
-    const r = padding === 'random' ? rng(1)[0]! : 0;
-    return {
-      type: p.type,
-      plain: encodeStandardPayload(p.data, p.flags, keys.signingSeed, paddingLength(p.data.length, r)),
-    };
-  });
+  const sectionPadding = options.sectionPadding ?? 'equal';
+  if (sectionPadding !== 'equal' && sectionPadding !== 'independent') {
+    throw new DimeError('BAD_INPUT', 'unknown section padding mode');
+  }
+
+  // 1. plaintext STANDARD payloads, each signed by the author; the chunks of a repeated section
+  //    share one payload length so that libdime can parse them (payload.ts, SectionPadding)
+  const plain = plainChunks(input, options.maxChunkData);
+  const rs = plain.map(() => (padding === 'random' ? rng(1)[0]! : 0));
+  const padLens: number[] = new Array(plain.length);
+  for (const type of new Set(plain.map((p) => p.type))) {
+    const idx = plain.flatMap((p, i) => (p.type === type ? [i] : []));
+    const lens = sectionPaddingLengths(
+      idx.map((i) => plain[i]!.data.length),
+      idx.map((i) => rs[i]!),
+      sectionPadding,
+    );
+    idx.forEach((i, k) => {
+      padLens[i] = lens[k]!;
+    });
+  }
+  const payloads = plain.map((p, i) => ({
+    type: p.type,
+    plain: encodeStandardPayload(p.data, p.flags, keys.signingSeed, padLens[i]!),
+  }));
 
   // 2. ephemeral key and one KEK per actor
   const ePriv = ephemeralPrivate(options.rng);

@@ -117,26 +117,27 @@ describe('sealMessage: libdime layout, chunk by chunk (message.md §1–§6)', (
     }
   });
 
-  it('STANDARD payloads: signature, data_len, flags 0, pad byte = P mod 256, default padding rule', () => {
+  /** Does P follow libdime's default padding algorithm for some random byte r? */
+  const defaultRule = (d: number, p: number) => {
+    const s = d + 69;
+    const extra = s < 256 ? p - (256 - s) : p - (16 - (s % 16));
+    const most = s < 256 ? Math.floor(s / 16) : 15;
+    return extra >= 0 && extra % 16 === 0 && extra / 16 <= most;
+  };
+
+  it('STANDARD payloads: signature, data_len, flags 0, pad byte = P mod 256, libdime padding', () => {
     const datas: Record<number, string[]> = {};
+    const lens: Record<number, [number, number][]> = {};
     for (const ch of msg.chunks) {
       if (chunkSpec(ch.type)!.payload !== 'standard') continue;
       const plain = decryptChunk(ch, 'author', authorKek);
       const d = readU24(plain, 64);
       const s = d + 69;
       const p = plain.length - s;
+      expect(p).toBeGreaterThanOrEqual(1);
       expect(plain[67]).toBe(0);
       expect(plain[68]).toBe(p & 0xff);
       expect(plain.subarray(s).every((b) => b === (p & 0xff))).toBe(true);
-      if (s < 256) {
-        const extra = p - (256 - s);
-        expect(extra % 16).toBe(0);
-        expect(extra / 16).toBeLessThanOrEqual(Math.floor(s / 16));
-      } else {
-        const extra = p - (16 - (s % 16));
-        expect(extra % 16).toBe(0);
-        expect(extra / 16).toBeLessThan(16);
-      }
       expect(
         c.ed25519Verify(parties.keys.author.signingPublic, plain.subarray(64), plain.subarray(0, 64)),
       ).toBe(true);
@@ -144,6 +145,17 @@ describe('sealMessage: libdime layout, chunk by chunk (message.md §1–§6)', (
         ...(datas[ch.type] ?? []),
         Buffer.from(plain.subarray(69, 69 + d)).toString('latin1'),
       ];
+      lens[ch.type] = [...(lens[ch.type] ?? []), [d, p]];
+    }
+    for (const [type, dp] of Object.entries(lens)) {
+      if (dp.length === 1) {
+        // single chunks: exactly libdime's default algorithm
+        expect(defaultRule(dp[0]![0], dp[0]![1]), `type ${type}`).toBe(true);
+      } else {
+        // a repeated section: one payload length for all, that of the chunk with the largest default padding
+        expect(new Set(dp.map(([d, p]) => d + 69 + p)).size).toBe(1);
+        expect(dp.some(([d, p]) => defaultRule(d, p))).toBe(true);
+      }
     }
     const fa = cryptoFingerprintB64(parties.signets.author);
     const fd = cryptoFingerprintB64(parties.signets.destination);
@@ -232,18 +244,30 @@ describe('sealMessage: libdime layout, chunk by chunk (message.md §1–§6)', (
     }
   });
 
-  it("'minimal' padding is the algorithm with r = 0", () => {
+  it("'minimal' padding is the algorithm with r = 0 (sections padded to their largest chunk)", () => {
     const m = parseMessage(sealMessage(inp, { padding: 'minimal' }));
+    const kek = deriveKek(parties.keys.author.encryptionPrivate, m.chunks[0]!.payload);
+    const byType = new Map<number, number[]>();
     for (const ch of m.chunks) {
       if (chunkSpec(ch.type)!.payload !== 'standard') continue;
-      const plain = decryptChunk(
-        ch,
-        'author',
-        deriveKek(parties.keys.author.encryptionPrivate, m.chunks[0]!.payload),
-      );
-      const d = readU24(plain, 64);
-      expect(plain.length - 69 - d).toBe(paddingLength(d, 0));
-      expect(plain.length).toBe(d + 69 < 256 ? 256 : Math.ceil((d + 69 + 1) / 16) * 16);
+      const plain = decryptChunk(ch, 'author', kek);
+      byType.set(ch.type, [...(byType.get(ch.type) ?? []), readU24(plain, 64)]);
+      expect(ch.payload.length).toBe(plain.length);
+    }
+    for (const [type, ds] of byType) {
+      const want = Math.max(...ds.map((d) => d + 69 + paddingLength(d, 0)));
+      for (const ch of m.chunks.filter((x) => x.type === type)) expect(ch.payload.length).toBe(want);
+    }
+    expect(m.chunks.find((x) => x.type === 34)!.payload.length).toBe(256);
+  });
+
+  it("sectionPadding 'independent' pads every chunk by libdime's algorithm alone", () => {
+    const m = parseMessage(sealMessage(inp, { sectionPadding: 'independent' }));
+    const kek = deriveKek(parties.keys.author.encryptionPrivate, m.chunks[0]!.payload);
+    for (const ch of m.chunks) {
+      if (chunkSpec(ch.type)!.payload !== 'standard') continue;
+      const d = readU24(decryptChunk(ch, 'author', kek), 64);
+      expect(defaultRule(d, ch.payload.length - 69 - d)).toBe(true);
     }
   });
 

@@ -555,6 +555,33 @@ describe('signets and verification', () => {
   });
 });
 
+describe('messages without chunk 34 (libdime encoder skips it when there are no other headers)', () => {
+  it('are accepted by every actor, with the libdime tree layout over the chunks present', () => {
+    const msg = parseMessage(sealMessage(input(parties)));
+    const kek = deriveKek(parties.keys.author.encryptionPrivate, msg.chunks[0]!.payload);
+    const chunks = msg.chunks.filter((x) => x.type !== 34);
+    const seed = parties.keys.author.signingSeed;
+    const i225 = chunks.findIndex((x) => x.type === 225);
+    const tree = treeSignatureInput(chunks, 'libdime');
+    // n = 8 chunks (2, 4, 5, 33, 67, 67, 131, 131): 8 × 64 bytes, H(5) overwritten, last 64 zero
+    expect(tree.length).toBe(8 * 64);
+    expect(tree.subarray(7 * 64).every((b) => b === 0)).toBe(true);
+    chunks[i225] = decodeChunkAt(reencryptChunk(chunks[i225]!, 'author', kek, c.ed25519Sign(seed, tree)), 0);
+    const full = c.ed25519Sign(seed, concatBytes(...chunks.slice(0, i225 + 1).map((x) => x.serialized)));
+    chunks[i225 + 1] = decodeChunkAt(reencryptChunk(chunks[i225 + 1]!, 'author', kek, full), 0);
+    const signed = signAsOrigin(
+      serializeMessage(chunks.map((x) => x.serialized)),
+      parties.keys.origin,
+      parties.signets,
+    );
+    for (const actor of ACTOR_LIST) {
+      const m = openMessage(signed, { actor, keys: parties.keys[actor], signets: parties.signets });
+      expect(m.otherHeaders).toBeNull();
+      if (actor === 'author' || actor === 'recipient') expect(m.signatures.treeLayout).toBe('libdime');
+    }
+  });
+});
+
 describe('origin bounce flags (message.md §6.2 Decision)', () => {
   const sealed = sealMessage(input(parties));
   for (const [flags, types] of [

@@ -12,6 +12,7 @@ export * from './headers.js';
 export * from './kek.js';
 export * from './keyslot.js';
 export * from './open.js';
+export * from './open-options.js';
 export * from './origin-sign.js';
 export * from './payload.js';
 export * from './seal.js';

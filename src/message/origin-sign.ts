@@ -5,7 +5,8 @@ import { decodeChunkAt, type WireChunk } from './chunk-codec.js';
 import { reencryptChunk } from './chunk-crypto.js';
 import { BounceFlag, ChunkType } from './constants.js';
 import { serializeMessage } from './framing.js';
-import { type MessageSignets, openMessage } from './open.js';
+import { openMessage } from './open.js';
+import type { MessageSignets } from './open-options.js';
 import { checkKeysMatchSignet, checkSignetKind } from './parties.js';
 import { originSignatureInput } from './signature-inputs.js';
 

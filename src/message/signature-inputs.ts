@@ -24,17 +24,38 @@ export type TreeLayout = 'libdime' | 'intended';
 /** The layouts a verifier accepts, in the order it tries them. Drop 'libdime' once a fixed reference exists. */
 export const TREE_LAYOUTS: readonly TreeLayout[] = ['libdime', 'intended'];
 
-/** Input of the author tree signature (225): n × 64 bytes, signed as is (not hashed again). */
-export function treeSignatureInput(chunks: readonly WireChunk[], layout: TreeLayout): Uint8Array {
-  const content = chunks.filter((c) => isContentChunk(c.type));
+/** A content chunk's type and the SHA-512 of its serialized (encrypted) bytes. */
+export interface ChunkHash {
+  type: number;
+  hash: Uint8Array;
+}
+
+/**
+ * Input of the author tree signature (225) from per-chunk hashes, in wire order: n × 64 bytes,
+ * signed as is (not hashed again). Taking hashes lets a streaming writer hash each chunk as it
+ * goes; signature chunks (≥ 225) are ignored.
+ */
+export function treeSignatureInputFromHashes(hashes: readonly ChunkHash[], layout: TreeLayout): Uint8Array {
+  const content = hashes.filter((h) => isContentChunk(h.type));
   const out = new Uint8Array(content.length * 64);
   let slot = 0;
-  for (const c of content) {
-    out.set(crypto().sha512(c.serialized), slot * 64);
+  for (const h of content) {
+    if (h.hash.length !== 64) throw new DimeError('BAD_INPUT', 'a chunk hash is 64 bytes (SHA-512)');
+    out.set(h.hash, slot * 64);
     // libdime `dmsg_treesig_data_get`: no ++chunk_count after the destination chunk
-    if (!(layout === 'libdime' && c.type === ChunkType.DESTINATION)) slot++;
+    if (!(layout === 'libdime' && h.type === ChunkType.DESTINATION)) slot++;
   }
   return out;
+}
+
+/** Input of the author tree signature (225) over the chunks of a message. */
+export function treeSignatureInput(chunks: readonly WireChunk[], layout: TreeLayout): Uint8Array {
+  return treeSignatureInputFromHashes(
+    chunks
+      .filter((c) => isContentChunk(c.type))
+      .map((c) => ({ type: c.type, hash: crypto().sha512(c.serialized) })),
+    layout,
+  );
 }
 
 /** Author full signature (226): ser(2) ‖ … ‖ ser(131)… ‖ ser(225). */
@@ -83,8 +104,12 @@ export function verifyTreeSignature(
   chunks: readonly WireChunk[],
   signature: Uint8Array,
 ): TreeLayout | null {
+  const hashes = chunks
+    .filter((c) => isContentChunk(c.type))
+    .map((c) => ({ type: c.type, hash: crypto().sha512(c.serialized) }));
   for (const layout of TREE_LAYOUTS) {
-    if (crypto().ed25519Verify(publicKey, treeSignatureInput(chunks, layout), signature)) return layout;
+    if (crypto().ed25519Verify(publicKey, treeSignatureInputFromHashes(hashes, layout), signature))
+      return layout;
   }
   return null;
 }

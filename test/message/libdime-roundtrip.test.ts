@@ -135,6 +135,11 @@ const scenarios: [string, Partial<SealInput>, SealOptions][] = [
     { padding: 'minimal' },
   ],
   ['a 200 kB attachment', { attachments: [{ data: crypto().randomBytes(200_000) }] }, {}],
+  [
+    'a largest-size chunk (16,777,130 data bytes)',
+    { attachments: [{ data: new Uint8Array(16_777_130).fill(0x5a) }] },
+    {},
+  ],
   ['tracing prefix', {}, { tracing: enc('Received: from origin.test by dest.test') }],
   [
     'a display part spanning 3 chunks',

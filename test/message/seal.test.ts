@@ -626,6 +626,26 @@ describe('spanning parts, tracing and input checks', () => {
     expect(m.chunks.filter((x) => x.type === 67).map((x) => x.flags)).toEqual([0, 128, 128, 128, 0]);
   });
 
+  it('a part of exactly MAX_CHUNK_DATA bytes fits one chunk even with the largest random padding', () => {
+    const worst = (n: number) => new Uint8Array(n).fill(255).map((v, i) => (i === 0 && n === 32 ? 1 : v));
+    for (const [size, payloads] of [
+      [MAX_CHUNK_DATA, [16_777_200]],
+      [MAX_CHUNK_DATA + 1, [8_388_880, 8_388_880]],
+    ] as const) {
+      const data = new Uint8Array(size).fill(7);
+      const sealed = sealMessage(input(parties, { attachments: [{ data }] }), { rng: worst });
+      const msg = parseMessage(sealed);
+      expect(msg.chunks.filter((x) => x.type === 131).map((x) => x.payload.length)).toEqual([...payloads]);
+      const m = openMessage(signAsOrigin(sealed, parties.keys.origin, parties.signets), {
+        actor: 'recipient',
+        keys: parties.keys.recipient,
+        signets: parties.signets,
+      });
+      expect(m.attachments[0]!.data.length).toBe(size);
+      expect(m.attachments[0]!.chunkCount).toBe(payloads.length);
+    }
+  }, 60_000);
+
   it('tracing is carried and excluded from signatures', () => {
     const tracing = enc('Received: by origin.test');
     const sealed = sealMessage(input(parties), { tracing });

@@ -85,7 +85,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--size');
   const size = i > 0 ? Number(process.argv[i + 1]) : 10240;
   const ours = measureMessageCore(size);
-  const ref = runLibdimeBench(['--size', String(size)]);
+  const ref = runLibdimeBench(['--size', String(size)])();
   report('messages-core', {
     ...ours,
     libdime_encrypt_per_s: ref?.encrypt_per_s ?? null,

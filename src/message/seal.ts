@@ -113,7 +113,9 @@ function plainChunks(input: SealInput, maxChunkData: number | undefined): PlainC
 /**
  * Builds the author's serialized message (message.md §7.1) with libdime's chunk layout, keyslots,
  * padding and signature inputs: chunks 2, 4, 5, 33, 34, 67…, 131…, 225, 226 and the all-zero
- * origin placeholders 248, 249, 255, ready for signAsOrigin.
+ * origin placeholders 248, 249, 255, ready for signAsOrigin. Padding is libdime's default
+ * algorithm; when a section holds several display (or attachment) chunks they are all padded to
+ * the largest one's payload length, the only layout libdime's reader can parse (SectionPadding).
  */
 export function sealMessage(input: SealInput, options: SealOptions = {}): Uint8Array {
   if (!input || typeof input !== 'object') throw new DimeError('BAD_INPUT', 'seal input is missing');

@@ -63,41 +63,65 @@ export function encodeChunk(type: number, payload: Uint8Array, keyslots: readonl
   return concatBytes(Uint8Array.of(type), u24be(payload.length), payload, ...keyslots);
 }
 
+/** Where one chunk lies in a message source (message.md §2); nothing of it is read but its header. */
+export interface ChunkRef {
+  type: number;
+  /** Offset of the type byte in the whole input (tracing prefix and header included). */
+  offset: number;
+  /** Serialized size: 4 + payload + 64 × keyslots. */
+  size: number;
+  payloadLength: number;
+  slotCount: number;
+}
+
+/**
+ * Reads one chunk header at `at` (4 bytes `head`), with `remaining` bytes left in the body:
+ * rejects unknown types, type 3, impossible payload sizes and chunks that run past the end.
+ */
+export function chunkRefFromHeader(head: Uint8Array, at: number, remaining: number): ChunkRef {
+  if (remaining < CHUNK_HEADER_SIZE) {
+    throw new DimeError('TRUNCATED', 'chunk header runs past the end of the message', { offset: at });
+  }
+  const type = head[0]!;
+  const s = chunkSpec(type);
+  if (!s) throw new DimeError('BAD_MESSAGE', `unknown chunk type ${type}`, { type, offset: at });
+  if (type === ChunkType.ALTERNATE) {
+    throw new DimeError('BAD_MESSAGE', 'alternate chunks (type 3) are not supported', { offset: at });
+  }
+  const payloadLength = readU24(head, 1);
+  const size = CHUNK_HEADER_SIZE + payloadLength + KEYSLOT_SIZE * s.slots.length;
+  if (size > remaining) {
+    throw new DimeError('TRUNCATED', `${s.name} chunk runs past the end of the message`, {
+      type,
+      offset: at,
+      size,
+    });
+  }
+  checkPayloadSize(type, payloadLength);
+  return { type, offset: at, size, payloadLength, slotCount: s.slots.length };
+}
+
 /**
  * Reads the chunk starting at `at` in `body`. `base` is the offset of `body` in the whole input,
  * used only for reporting. Rejects unknown types and impossible payload sizes.
  */
 export function decodeChunkAt(body: Uint8Array, at: number, base = 0): WireChunk {
-  if (body.length - at < CHUNK_HEADER_SIZE) {
-    throw new DimeError('TRUNCATED', 'chunk header runs past the end of the message', { offset: base + at });
-  }
-  const type = body[at]!;
-  const s = chunkSpec(type);
-  if (!s) throw new DimeError('BAD_MESSAGE', `unknown chunk type ${type}`, { type, offset: base + at });
-  if (type === ChunkType.ALTERNATE) {
-    throw new DimeError('BAD_MESSAGE', 'alternate chunks (type 3) are not supported', { offset: base + at });
-  }
-  const payloadLen = readU24(body, at + 1);
-  const size = CHUNK_HEADER_SIZE + payloadLen + KEYSLOT_SIZE * s.slots.length;
-  if (size > body.length - at) {
-    throw new DimeError('TRUNCATED', `${s.name} chunk runs past the end of the message`, {
-      type,
-      offset: base + at,
-      size,
-    });
-  }
-  checkPayloadSize(type, payloadLen);
-  const serialized = body.subarray(at, at + size);
-  const payloadEnd = CHUNK_HEADER_SIZE + payloadLen;
+  const ref = chunkRefFromHeader(body.subarray(at, at + CHUNK_HEADER_SIZE), base + at, body.length - at);
+  return wireChunkOf(body.subarray(at, at + ref.size), ref.type, base + at, ref.payloadLength, ref.slotCount);
+}
+
+/** A WireChunk over a chunk's serialized bytes (views, no copy). */
+export function wireChunkOf(
+  serialized: Uint8Array,
+  type: number,
+  offset: number,
+  payloadLength: number,
+  slotCount: number,
+): WireChunk {
+  const payloadEnd = CHUNK_HEADER_SIZE + payloadLength;
   const keyslots: Uint8Array[] = [];
-  for (let i = 0; i < s.slots.length; i++) {
+  for (let i = 0; i < slotCount; i++) {
     keyslots.push(serialized.subarray(payloadEnd + i * KEYSLOT_SIZE, payloadEnd + (i + 1) * KEYSLOT_SIZE));
   }
-  return {
-    type,
-    offset: base + at,
-    serialized,
-    payload: serialized.subarray(CHUNK_HEADER_SIZE, payloadEnd),
-    keyslots,
-  };
+  return { type, offset, serialized, payload: serialized.subarray(CHUNK_HEADER_SIZE, payloadEnd), keyslots };
 }

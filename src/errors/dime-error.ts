@@ -22,9 +22,17 @@ export const DIME_ERROR_CODES = [
   'SIGNET_REQUIRED',
   'SIGNET_MISMATCH',
   'NOT_AUTHORIZED',
+  // MIME mapping (message.md §8)
+  'BAD_MIME',
   // signet chain
   'BROKEN_CUSTODY',
   'POK_MISMATCH',
+  // DNS and management-record lookup (record.md §4, §6; src/resolver)
+  'DNS_TEMPFAIL',
+  'DNS_BOGUS',
+  'DNS_MALFORMED',
+  'RECORD_MISSING',
+  'RECORD_INVALID',
   // STACIE
   'BAD_PASSWORD',
   'BAD_PARAMETER',

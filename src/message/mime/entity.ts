@@ -1,0 +1,149 @@
+import { Readable, type Transform } from 'node:stream';
+import { Encoder as Base64Encoder } from 'nodemailer/lib/base64';
+import { Encoder as QpEncoder } from 'nodemailer/lib/qp';
+import { asBuffer, type ByteSource, PrefixedStream } from './streams.js';
+
+/** Bytes of a chunk's beginning examined to tell a MIME entity from raw data (and HTML from text). */
+export const PREFIX_LIMIT = 1024 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/**
+ * message.md §8 Decision (raw chunk data): the data is a MIME entity only if it starts with a
+ * header block that contains a Content-Type field and ends with an empty line. Looks at lines up to
+ * the first empty one: each must be a header field (`name:` with a printable-ASCII name) or, after a
+ * field, a folded continuation. 'more': the prefix does not decide it yet.
+ */
+export function classifyPrefix(prefix: Buffer, complete: boolean): 'mime' | 'raw' | 'more' {
+  let at = 0;
+  let sawField = false;
+  let sawContentType = false;
+  for (;;) {
+    const lf = prefix.indexOf(LF, at);
+    const end = lf < 0 ? prefix.length : lf;
+    let line = prefix.subarray(at, end);
+    if (lf >= 0 && line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    if (lf < 0) {
+      // a partial line: raw already if it cannot begin a field or continuation
+      if (complete) return 'raw';
+      if (line.length === 0) return 'more';
+      if (line[0] === 0x20 || line[0] === 0x09) return sawField ? 'more' : 'raw';
+      const text = line.toString('latin1');
+      if (text.includes(':')) return FIELD_NAME.test(text) ? 'more' : 'raw';
+      return /^[\x21-\x39\x3b-\x7e]*[ \t]*\r?$/.test(text) ? 'more' : 'raw';
+    }
+    if (line.length === 0) return sawContentType ? 'mime' : 'raw';
+    if (line[0] === 0x20 || line[0] === 0x09) {
+      if (!sawField) return 'raw';
+    } else {
+      const text = line.toString('latin1');
+      const m = FIELD_NAME.exec(text);
+      if (!m) return 'raw';
+      sawField = true;
+      if (/^content-type[ \t]*:$/i.test(m[0])) sawContentType = true;
+    }
+    at = lf + 1;
+  }
+}
+
+const HTML_STARTS = ['<!doctype html', '<html'];
+
+/** message.md §8: raw display data is HTML when its first non-blank bytes open an HTML document. */
+export function classifyHtml(prefix: Buffer, complete: boolean): boolean | 'more' {
+  let i = 0;
+  while (i < prefix.length && [0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b].includes(prefix[i]!)) i++;
+  const head = prefix
+    .subarray(i, i + 14)
+    .toString('latin1')
+    .toLowerCase();
+  for (const s of HTML_STARTS) {
+    if (head.startsWith(s)) return true;
+    if (!complete && head.length < s.length && s.startsWith(head)) return 'more';
+  }
+  return false;
+}
+
+export type PartKind = 'display' | 'attachment';
+
+export interface EntityStart {
+  /** Whether the data is a MIME entity (otherwise it is raw content, wrapped on output). */
+  mime: boolean;
+  /** For raw display data: HTML or plain text. */
+  html: boolean;
+  stream: PrefixedStream;
+}
+
+/** Reads the beginning of a part's data far enough to classify it (message.md §8 Decision). */
+export async function startEntity(data: ByteSource, kind: PartKind): Promise<EntityStart> {
+  const stream = new PrefixedStream(data);
+  let mime: 'mime' | 'raw' | 'more' = 'more';
+  let html: boolean | 'more' = kind === 'display' ? 'more' : false;
+  const { prefix, complete } = await stream.fill((p, c) => {
+    if (mime === 'more') mime = classifyPrefix(p, c);
+    if (mime === 'raw' && html === 'more') html = classifyHtml(p, c);
+    return mime === 'mime' || (mime === 'raw' && html !== 'more');
+  }, PREFIX_LIMIT);
+  mime = classifyPrefix(prefix, complete);
+  if (mime === 'more') mime = 'raw';
+  html = kind === 'display' && mime === 'raw' ? classifyHtml(prefix, complete) === true : false;
+  return { mime: mime === 'mime', html, stream };
+}
+
+/**
+ * The header block for raw chunk data (message.md §8 Decision): display data as UTF-8 text or
+ * HTML in quoted-printable, attachment data as `application/octet-stream` named `attachment-N` in
+ * base64. Both encodings give back exactly the chunk bytes.
+ */
+export function rawEntityHeader(kind: PartKind, html: boolean, attachmentNumber: number): Buffer {
+  if (kind === 'display') {
+    return Buffer.from(
+      `Content-Type: ${html ? 'text/html' : 'text/plain'}; charset=utf-8\r\n` +
+        'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
+      'latin1',
+    );
+  }
+  return Buffer.from(
+    'Content-Type: application/octet-stream\r\n' +
+      `Content-Disposition: attachment; filename="attachment-${attachmentNumber}"\r\n` +
+      'Content-Transfer-Encoding: base64\r\n\r\n',
+    'latin1',
+  );
+}
+
+/** Transfer-encodes a stream: quoted-printable in binary mode (lone CR and LF encoded) or base64. */
+export async function* encodeStream(
+  src: AsyncIterable<Buffer>,
+  encoding: 'qp' | 'base64',
+): AsyncGenerator<Buffer> {
+  const encoder: Transform =
+    encoding === 'qp'
+      ? new QpEncoder({ binary: true, lineLength: 76 })
+      : new Base64Encoder({ lineLength: 76 });
+  const source = Readable.from(src);
+  source.on('error', (e) => encoder.destroy(e));
+  source.pipe(encoder);
+  try {
+    for await (const out of encoder) yield asBuffer(out);
+  } finally {
+    source.destroy();
+  }
+}
+
+/**
+ * The bytes of a part as a MIME entity: a MIME entity unchanged, raw data wrapped (header block and
+ * transfer encoding, message.md §8 Decision).
+ */
+export async function* entityBytes(
+  start: EntityStart,
+  kind: PartKind,
+  attachmentNumber: number,
+): AsyncGenerator<Buffer> {
+  if (start.mime) {
+    yield* start.stream.all();
+    return;
+  }
+  yield rawEntityHeader(kind, start.html, attachmentNumber);
+  yield* encodeStream(start.stream.all(), kind === 'display' ? 'qp' : 'base64');
+}

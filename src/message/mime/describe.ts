@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { MailsplitNode } from 'mailsplit';
 import { DimeError } from '../../errors/index.js';
 import { type PartKind, startEntity } from './entity.js';
-import { ItemReader, itemBytes, mediaType } from './reader.js';
+import { ItemReader, mediaType } from './reader.js';
 import { asBuffer, type ByteSource } from './streams.js';
 
 /** What a display or attachment part holds (sizes and digests of its data, hex SHA-256). */
@@ -37,6 +38,18 @@ async function* tap(src: AsyncIterable<Buffer>, onChunk: (b: Buffer) => void): A
   for await (const b of src) {
     onChunk(b);
     yield b;
+  }
+}
+
+/** The mailsplit node of a complete header block (ending with its empty line). */
+async function parseHeaderBlock(header: Buffer): Promise<MailsplitNode> {
+  const r = new ItemReader(header);
+  try {
+    const node = await r.next();
+    if (node?.type !== 'node') throw new DimeError('BAD_MIME', 'the part has no header block');
+    return node;
+  } finally {
+    r.close();
   }
 }
 
@@ -83,29 +96,37 @@ export async function describeEntityStream(
       info.disposition = 'attachment';
     }
   } else {
-    const r = new ItemReader(stream);
-    try {
-      const node = await r.next();
-      if (node?.type !== 'node') throw new DimeError('BAD_MIME', 'the part has no header block');
-      info.type = mediaType(node);
-      info.name = node.filename || null;
-      info.disposition = node.disposition || null;
-      info.content_id = node.headers.getFirst('content-id') || null;
-      if (node.multipart) {
-        for (let item = await r.next(); item; item = await r.next()) take(itemBytes(item));
-      } else {
-        const body = async function* () {
-          for (let item = await r.next(); item; item = await r.next()) {
-            if (item.type === 'body' && item.node === node) yield item.value;
-          }
-        };
-        await pipeline(Readable.from(body()), node.getDecoder(), async (decoded: AsyncIterable<unknown>) => {
-          for await (const b of decoded) take(asBuffer(b));
-        });
+    // mailsplit parses the header block; the body (everything after it: a root entity has no
+    // delimiters around it) goes straight through the node's transfer decoder
+    const header: Buffer[] = [];
+    let headerLen = 0;
+    const body = async function* () {
+      for await (const b of stream) {
+        if (headerLen < start.headerLength) {
+          const n = Math.min(start.headerLength - headerLen, b.length);
+          header.push(b.subarray(0, n));
+          headerLen += n;
+          if (n < b.length) yield b.subarray(n);
+        } else yield b;
       }
-      await r.drain();
-    } finally {
-      r.close();
+    };
+    const bodyIt = body()[Symbol.asyncIterator]();
+    const firstBody = await bodyIt.next();
+    const node = await parseHeaderBlock(Buffer.concat(header, headerLen));
+    info.type = mediaType(node);
+    info.name = node.filename || null;
+    info.disposition = node.disposition || null;
+    info.content_id = node.headers.getFirst('content-id') || null;
+    const rest = async function* () {
+      if (!firstBody.done) yield firstBody.value;
+      for (let x = await bodyIt.next(); !x.done; x = await bodyIt.next()) yield x.value;
+    };
+    if (node.multipart) {
+      for await (const b of rest()) take(b);
+    } else {
+      await pipeline(Readable.from(rest()), node.getDecoder(), async (decoded: AsyncIterable<unknown>) => {
+        for await (const b of decoded) take(asBuffer(b));
+      });
     }
   }
   return {

@@ -14,19 +14,18 @@ const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
  * message.md §8 Decision (raw chunk data): the data is a MIME entity only if it starts with a
  * header block that contains a Content-Type field and ends with an empty line. Looks at lines up to
  * the first empty one: each must be a header field (`name:` with a printable-ASCII name) or, after a
- * field, a folded continuation. 'more': the prefix does not decide it yet.
+ * field, a folded continuation. Returns the length of the header block (through the empty line) for
+ * a MIME entity, 'raw', or 'more' when the prefix does not decide it yet.
  */
-export function classifyPrefix(prefix: Buffer, complete: boolean): 'mime' | 'raw' | 'more' {
+export function headerBlockLength(prefix: Buffer, complete: boolean): number | 'raw' | 'more' {
   let at = 0;
   let sawField = false;
   let sawContentType = false;
   for (;;) {
     const lf = prefix.indexOf(LF, at);
-    const end = lf < 0 ? prefix.length : lf;
-    let line = prefix.subarray(at, end);
-    if (lf >= 0 && line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (lf < 0) {
       // a partial line: raw already if it cannot begin a field or continuation
+      const line = prefix.subarray(at);
       if (complete) return 'raw';
       if (line.length === 0) return 'more';
       if (line[0] === 0x20 || line[0] === 0x09) return sawField ? 'more' : 'raw';
@@ -34,18 +33,25 @@ export function classifyPrefix(prefix: Buffer, complete: boolean): 'mime' | 'raw
       if (text.includes(':')) return FIELD_NAME.test(text) ? 'more' : 'raw';
       return /^[\x21-\x39\x3b-\x7e]*[ \t]*\r?$/.test(text) ? 'more' : 'raw';
     }
-    if (line.length === 0) return sawContentType ? 'mime' : 'raw';
+    let line = prefix.subarray(at, lf);
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    if (line.length === 0) return sawContentType ? lf + 1 : 'raw';
     if (line[0] === 0x20 || line[0] === 0x09) {
       if (!sawField) return 'raw';
     } else {
-      const text = line.toString('latin1');
-      const m = FIELD_NAME.exec(text);
+      const m = FIELD_NAME.exec(line.toString('latin1'));
       if (!m) return 'raw';
       sawField = true;
       if (/^content-type[ \t]*:$/i.test(m[0])) sawContentType = true;
     }
     at = lf + 1;
   }
+}
+
+/** Whether chunk data is a MIME entity (true), raw data (false), or undecided by the prefix. */
+export function classifyPrefix(prefix: Buffer, complete: boolean): 'mime' | 'raw' | 'more' {
+  const r = headerBlockLength(prefix, complete);
+  return typeof r === 'number' ? 'mime' : r;
 }
 
 const HTML_STARTS = ['<!doctype html', '<html'];
@@ -70,6 +76,8 @@ export type PartKind = 'display' | 'attachment';
 export interface EntityStart {
   /** Whether the data is a MIME entity (otherwise it is raw content, wrapped on output). */
   mime: boolean;
+  /** For a MIME entity: bytes of its header block, through the empty line. */
+  headerLength: number;
   /** For raw display data: HTML or plain text. */
   html: boolean;
   stream: PrefixedStream;
@@ -85,10 +93,10 @@ export async function startEntity(data: ByteSource, kind: PartKind): Promise<Ent
     if (mime === 'raw' && html === 'more') html = classifyHtml(p, c);
     return mime === 'mime' || (mime === 'raw' && html !== 'more');
   }, PREFIX_LIMIT);
-  mime = classifyPrefix(prefix, complete);
-  if (mime === 'more') mime = 'raw';
-  html = kind === 'display' && mime === 'raw' ? classifyHtml(prefix, complete) === true : false;
-  return { mime: mime === 'mime', html, stream };
+  const header = headerBlockLength(prefix, complete);
+  const isMime = typeof header === 'number';
+  html = kind === 'display' && !isMime ? classifyHtml(prefix, complete) === true : false;
+  return { mime: isMime, headerLength: isMime ? header : 0, html, stream };
 }
 
 /**

@@ -11,14 +11,18 @@ export interface Kek {
 /**
  * libdime `_compute_aes256_kek`: h = SHA-512(x-coordinate of d·Q), iv = h[0..16) ⊕ h[16..32),
  * key = h[32..64). The same function serves both sides: (ephemeral private, actor public) when
- * sealing, (actor private, ephemeral public) when opening.
+ * sealing, (actor private, ephemeral public) when opening. `prechecked`: the caller has already
+ * checked both keys (the ECDH itself still refuses a point that is not on the curve).
  */
-export function deriveKek(privateKey: Uint8Array, publicKey: Uint8Array): Kek {
+export function deriveKek(privateKey: Uint8Array, publicKey: Uint8Array, prechecked = false): Kek {
   const c = crypto();
-  if (!c.secp256k1PrivateKeyValid(privateKey)) {
+  if (!prechecked && !c.secp256k1PrivateKeyValid(privateKey)) {
     throw new DimeError('BAD_KEY', 'secp256k1 private key is not a valid scalar');
   }
-  if (!c.secp256k1PublicKeyValid(publicKey)) {
+  if (publicKey.length !== 33 || (publicKey[0] !== 2 && publicKey[0] !== 3)) {
+    throw new DimeError('BAD_KEY', 'secp256k1 public key is not a compressed curve point');
+  }
+  if (!prechecked && !c.secp256k1PublicKeyValid(publicKey)) {
     throw new DimeError('BAD_KEY', 'secp256k1 public key is not a compressed curve point');
   }
   let x: Uint8Array;

@@ -1,4 +1,4 @@
-import { readU16, readU24, readU32 } from '../encoding/bytes.js';
+import { readU16, readU32 } from '../encoding/bytes.js';
 import { DimeError } from '../errors/index.js';
 import { type ChunkRef, chunkRefFromHeader } from './chunk-codec.js';
 import {

@@ -1,21 +1,34 @@
+import { createHash } from 'node:crypto';
 import { crypto } from '../crypto/index.js';
+import { bytesEqual } from '../encoding/bytes.js';
 import { DimeError } from '../errors/index.js';
-import type { WireChunk } from './chunk-codec.js';
-import { decryptChunk } from './chunk-crypto.js';
-import { ChunkType, chunkName, chunkSpec, slotIndex } from './constants.js';
-import { type ChunkData, joinParts } from './content.js';
+import { cbcInto, KeyslotOpener } from './chunk-cipher.js';
+import {
+  type Actor,
+  CHUNK_HEADER_SIZE,
+  ChunkType,
+  chunkName,
+  chunkSpec,
+  KEYSLOT_SIZE,
+  slotIndex,
+} from './constants.js';
+import { type ContentPart, groupParts } from './content.js';
+import { ed25519Verify, type RangeCheck, rangeCheck } from './ed25519.js';
 import { type EnvelopeFields, parseEnvelope } from './envelope.js';
-import { parseMessage } from './framing.js';
-import { parseCommonHeaders } from './headers.js';
+import { wireChunksOf } from './framing.js';
+import { type CommonHeaderFields, parseCommonHeaders } from './headers.js';
 import { deriveKek, type Kek } from './kek.js';
+import { type ChunkRef, type MessageLayout, scanMessage } from './layout.js';
 import { checkFingerprint, checkOpenOptions, type OpenOptions } from './open-options.js';
 import { decodeStandardPayload, type StandardPayload } from './payload.js';
 import {
-  authorFullSignatureInput,
+  type ChunkHash,
+  isContentChunk,
   isZeroSignature,
-  originSignatureInput,
-  verifyTreeSignature,
+  signatureRange,
+  verifyTreeSignatureFromHashes,
 } from './signature-inputs.js';
+import { type ByteSource, MemorySource } from './source.js';
 import type {
   ChunkSignatureStatus,
   EnvelopeView,
@@ -26,221 +39,458 @@ import type {
 } from './view.js';
 
 const ORIGIN_SIGS = [
-  ChunkType.ORIGIN_META_BOUNCE_SIG,
-  ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG,
-  ChunkType.ORIGIN_FULL_SIG,
+  { type: ChunkType.ORIGIN_META_BOUNCE_SIG, field: 'metaBounce' },
+  { type: ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG, field: 'displayBounce' },
+  { type: ChunkType.ORIGIN_FULL_SIG, field: 'originFull' },
 ] as const;
+
+const CONTENT_TYPES: ReadonlySet<number> = new Set([
+  ChunkType.COMMON_HEADERS,
+  ChunkType.OTHER_HEADERS,
+  ChunkType.DISPLAY,
+  ChunkType.ATTACHMENT,
+]);
 
 function badSignature(what: string, context: Record<string, unknown> = {}): never {
   throw new DimeError('BAD_SIGNATURE', `${what} is invalid`, { ...context, status: 'invalid' });
 }
 
-interface Decrypted {
-  chunk: WireChunk;
-  index: number;
+export interface OpenSourceOptions extends OpenOptions {
+  /**
+   * Keep every decrypted payload (the buffered API). Without it, display and attachment data is
+   * dropped after its signature is checked and read again, chunk by chunk, by readPart().
+   */
+  retain?: boolean;
+}
+
+/** A decrypted chunk: its plaintext payload and, for STANDARD chunks, the parsed framing. */
+export interface DecryptedChunk {
   plain: Uint8Array;
   standard: StandardPayload | null;
 }
 
+/** A display (67) or attachment (131) part as one actor sees it, its data not yet read. */
+export interface PartRef {
+  type: number;
+  /** The chunk flags without the continuation bit. */
+  flags: number;
+  /** Indexes of its chunks in the message layout (more than one when it spans). */
+  chunks: number[];
+  /** Data bytes of the joined part. */
+  size: number;
+}
+
+/** The result of the checking pass: everything one actor may see, but the content bytes. */
+export interface OpenedSource {
+  actor: Actor;
+  kek: Kek;
+  layout: MessageLayout;
+  tracing: Uint8Array | null;
+  envelope: EnvelopeView;
+  commonHeaders: { raw: Uint8Array; fields: CommonHeaderFields } | null;
+  otherHeaders: Uint8Array | null;
+  display: PartRef[];
+  attachments: PartRef[];
+  signatures: SignatureReport;
+  /** Decrypted chunks by layout index: with `retain` all of them, else all but 67 and 131. */
+  decrypted: Map<number, DecryptedChunk>;
+  /** SHA-512 of each chunk the pass hashed (the tree signature input), by layout index. */
+  hashes: Map<number, Uint8Array>;
+}
+
+/** Reads chunks from a source: views in memory; from a file into buffers reused for large chunks. */
+class ChunkReader {
+  private big: Uint8Array | null = null;
+  private plainBig: Uint8Array | null = null;
+  private readonly opener: KeyslotOpener;
+
+  constructor(
+    private readonly source: ByteSource,
+    kek: Kek,
+    private readonly actor: Actor,
+  ) {
+    this.opener = new KeyslotOpener(kek);
+  }
+
+  /** The serialized chunk. From a file, chunks over 64 KiB share one buffer (valid until the next read). */
+  bytes(c: ChunkRef): Uint8Array {
+    const v = this.source.view(c.offset, c.size);
+    if (v) return v;
+    if (c.size <= 65536) return this.source.read(c.offset, c.size);
+    if (!this.big || this.big.length < c.size) this.big = new Uint8Array(Math.max(c.size, 1 << 20));
+    return this.source.read(c.offset, c.size, this.big);
+  }
+
+  /** Decrypts a chunk's payload with the actor's keyslot; `keep` gives it its own buffer. */
+  decrypt(c: ChunkRef, serialized: Uint8Array, keep: boolean): Uint8Array {
+    const i = slotIndex(c.type, this.actor);
+    if (i < 0) {
+      throw new DimeError(
+        'NOT_AUTHORIZED',
+        `the ${this.actor} has no keyslot in the ${chunkName(c.type)} chunk`,
+        {
+          type: c.type,
+          actor: this.actor,
+        },
+      );
+    }
+    const slotAt = CHUNK_HEADER_SIZE + c.payloadLength + i * KEYSLOT_SIZE;
+    const ck = this.opener.open(serialized.subarray(slotAt, slotAt + KEYSLOT_SIZE));
+    let out: Uint8Array;
+    if (keep || c.payloadLength <= 65536) out = new Uint8Array(c.payloadLength);
+    else {
+      if (!this.plainBig || this.plainBig.length < c.payloadLength) {
+        this.plainBig = new Uint8Array(Math.max(c.payloadLength, 1 << 20));
+      }
+      out = this.plainBig.subarray(0, c.payloadLength);
+    }
+    try {
+      return cbcInto(
+        'decrypt',
+        ck.key,
+        ck.iv,
+        serialized.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + c.payloadLength),
+        out,
+      );
+    } finally {
+      crypto().zeroize(ck.key);
+      crypto().zeroize(ck.iv);
+    }
+  }
+
+  wipe(): void {
+    if (this.plainBig) crypto().zeroize(this.plainBig);
+  }
+}
+
 /**
- * Opens a message as one actor (message.md §7): derives the actor's KEK, decrypts exactly the
- * chunks it holds a keyslot for, and (verify: true) checks every signature it can before any
- * plaintext is returned. Fails closed with a DimeError.
+ * Opens a message as one actor (message.md §7) from any byte source, checking before it shows:
+ * derives the actor's KEK, decrypts exactly the chunks it holds a keyslot for, and (verify: true)
+ * checks every signature it can — the envelope, the per-chunk plaintext signatures, the tree, the
+ * author full and the origin signatures — in one pass over the message (each full signature
+ * covers one contiguous range, streamed through ed25519.ts). Fails closed with a DimeError. The
+ * display and attachment bytes are then read with readPart() (or kept, with `retain`).
  */
-export function openMessage(bytes: Uint8Array, options: OpenOptions): OpenedMessage {
-  if (!(bytes instanceof Uint8Array)) throw new DimeError('BAD_INPUT', 'a message must be a Uint8Array');
+export function openSource(source: ByteSource, options: OpenSourceOptions): OpenedSource {
   const { actor, verify, signets } = checkOpenOptions(options);
-  const msg = parseMessage(bytes);
-  const chunks = msg.chunks;
+  const layout = scanMessage(source);
+  const chunks = layout.chunks;
   const c = crypto();
+  const retain = options.retain === true;
 
   const ephemeral = chunks.find((x) => x.type === ChunkType.EPHEMERAL)!;
-  if (!c.secp256k1PublicKeyValid(ephemeral.payload)) {
+  const ePub = new Uint8Array(source.read(ephemeral.offset + CHUNK_HEADER_SIZE, ephemeral.payloadLength));
+  if (!c.secp256k1PublicKeyValid(ePub)) {
     throw new DimeError('BAD_KEY', 'the ephemeral key (chunk 2) is not a compressed secp256k1 point');
   }
-  const kek: Kek = deriveKek(options.keys.encryptionPrivate, ephemeral.payload);
+  const kek: Kek = deriveKek(options.keys.encryptionPrivate, ePub);
+  const reader = new ChunkReader(source, kek, actor);
 
-  const decrypted = new Map<number, Decrypted>();
-  const decryptAt = (index: number): Decrypted => {
+  const decrypted = new Map<number, DecryptedChunk>();
+  const decryptSmall = (index: number): DecryptedChunk => {
     const known = decrypted.get(index);
     if (known) return known;
-    const chunk = chunks[index]!;
-    const plain = decryptChunk(chunk, actor, kek);
-    const standard = chunkSpec(chunk.type)!.payload === 'standard' ? decodeStandardPayload(plain) : null;
-    const d = { chunk, index, plain, standard };
+    const ref = chunks[index]!;
+    const plain = reader.decrypt(ref, reader.bytes(ref), true);
+    const standard = chunkSpec(ref.type)!.payload === 'standard' ? decodeStandardPayload(plain) : null;
+    const d = { plain, standard };
     decrypted.set(index, d);
     return d;
   };
   const visible = (type: number) => slotIndex(type, actor) >= 0;
-  const indexesOf = (type: number) => chunks.flatMap((x, i) => (x.type === type ? [i] : []));
-  const only = (type: number): number | undefined => indexesOf(type)[0];
+  const only = (type: number): number | undefined => {
+    const i = chunks.findIndex((x) => x.type === type);
+    return i < 0 ? undefined : i;
+  };
 
   const authorKey = signets.author?.signingKey;
   const chunkSigs: ChunkSignatureStatus[] = [];
-  const checkPlaintextSignature = (d: Decrypted) => {
-    const s = d.standard!;
+  const checkPlaintextSignature = (index: number, s: StandardPayload) => {
+    const type = chunks[index]!.type;
     if (!verify || !authorKey) {
       // the destination has no author signet unless one is given (libdime skips this check)
-      chunkSigs.push({ type: d.chunk.type, index: d.index, status: 'unverified' });
+      chunkSigs.push({ type, index, status: 'unverified' });
       return;
     }
-    if (!c.ed25519Verify(authorKey, s.signed, s.signature)) {
-      badSignature(`the ${chunkName(d.chunk.type)} chunk's plaintext signature`, {
-        signature: 'chunk',
-        type: d.chunk.type,
-        index: d.index,
-      });
+    if (!ed25519Verify(authorKey, s.signed, s.signature)) {
+      badSignature(`the ${chunkName(type)} chunk's plaintext signature`, { signature: 'chunk', type, index });
     }
-    chunkSigs.push({ type: d.chunk.type, index: d.index, status: 'valid' });
+    chunkSigs.push({ type, index, status: 'valid' });
   };
 
-  // 1. envelope chunks: framing, parse, fingerprints, plaintext signatures
-  const envelope: EnvelopeView = {
-    author: null,
-    authorFingerprint: null,
-    recipient: null,
-    recipientFingerprint: null,
-    origin: null,
-    originFingerprint: null,
-    destination: null,
-    destinationFingerprint: null,
-  };
-  const envelopeChunks: Decrypted[] = [];
-  for (const type of [ChunkType.ORIGIN, ChunkType.DESTINATION]) {
-    if (!visible(type)) continue;
-    const d = decryptAt(only(type)!);
-    const f: EnvelopeFields = parseEnvelope(type, d.standard!.data);
-    if (type === ChunkType.ORIGIN) {
-      Object.assign(envelope, {
-        author: f.user,
-        authorFingerprint: f.userFingerprint,
-        destination: f.org,
-        destinationFingerprint: f.orgFingerprint,
-      });
-    } else {
-      Object.assign(envelope, {
-        recipient: f.user,
-        recipientFingerprint: f.userFingerprint,
-        origin: f.org,
-        originFingerprint: f.orgFingerprint,
-      });
-    }
-    envelopeChunks.push(d);
-  }
-  if (verify) {
-    if (envelope.authorFingerprint !== null)
-      checkFingerprint('author', signets.author, envelope.authorFingerprint);
-    if (envelope.destinationFingerprint !== null)
-      checkFingerprint('destination', signets.destination, envelope.destinationFingerprint);
-    if (envelope.recipientFingerprint !== null)
-      checkFingerprint('recipient', signets.recipient, envelope.recipientFingerprint);
-    if (envelope.originFingerprint !== null)
-      checkFingerprint('origin', signets.origin, envelope.originFingerprint);
-  }
-  for (const d of envelopeChunks) checkPlaintextSignature(d);
-
-  // 2. author tree (225) and full (226) signatures
-  const report: SignatureReport = {
-    chunks: chunkSigs,
-    tree: 'unverified',
-    treeLayout: null,
-    authorFull: 'unverified',
-    metaBounce: 'absent',
-    displayBounce: 'absent',
-    originFull: 'absent',
-  };
-  if (visible(ChunkType.AUTHOR_TREE_SIG)) {
-    const tree = decryptAt(only(ChunkType.AUTHOR_TREE_SIG)!).plain;
-    const full = decryptAt(only(ChunkType.AUTHOR_FULL_SIG)!).plain;
-    if (verify) {
-      const layout = verifyTreeSignature(authorKey!, chunks, tree);
-      if (!layout) badSignature('the author tree signature', { signature: 'tree' });
-      report.tree = 'valid';
-      report.treeLayout = layout;
-      if (!c.ed25519Verify(authorKey!, authorFullSignatureInput(chunks), full)) {
-        badSignature('the author full signature', { signature: 'authorFull' });
+  try {
+    // 1. envelope chunks: framing, parse, fingerprints, plaintext signatures
+    const envelope: EnvelopeView = {
+      author: null,
+      authorFingerprint: null,
+      recipient: null,
+      recipientFingerprint: null,
+      origin: null,
+      originFingerprint: null,
+      destination: null,
+      destinationFingerprint: null,
+    };
+    const envelopeChunks: number[] = [];
+    for (const type of [ChunkType.ORIGIN, ChunkType.DESTINATION]) {
+      if (!visible(type)) continue;
+      const i = only(type)!;
+      const f: EnvelopeFields = parseEnvelope(type, decryptSmall(i).standard!.data);
+      if (type === ChunkType.ORIGIN) {
+        Object.assign(envelope, {
+          author: f.user,
+          authorFingerprint: f.userFingerprint,
+          destination: f.org,
+          destinationFingerprint: f.orgFingerprint,
+        });
+      } else {
+        Object.assign(envelope, {
+          recipient: f.user,
+          recipientFingerprint: f.userFingerprint,
+          origin: f.org,
+          originFingerprint: f.orgFingerprint,
+        });
       }
-      report.authorFull = 'valid';
+      envelopeChunks.push(i);
     }
-  }
-
-  // 3. origin signatures (248, 249, 255): every actor holds a slot
-  const originKey = signets.origin?.signingKey;
-  const placeholdersAllowed = actor === 'author' || actor === 'origin';
-  for (const type of ORIGIN_SIGS) {
-    const i = only(type);
-    const field =
-      type === ChunkType.ORIGIN_FULL_SIG
-        ? 'originFull'
-        : type === ChunkType.ORIGIN_META_BOUNCE_SIG
-          ? 'metaBounce'
-          : 'displayBounce';
-    if (i === undefined) continue;
-    const sig = decryptAt(i).plain;
-    let status: SignatureStatus;
-    if (placeholdersAllowed && isZeroSignature(sig)) status = 'absent';
-    else if (!verify) status = 'unverified';
-    else if (c.ed25519Verify(originKey!, originSignatureInput(type, chunks), sig)) status = 'valid';
-    else badSignature(`the ${chunkName(type)}`, { signature: field });
-    report[field] = status!;
-  }
-
-  // 4. metadata and content (author and recipient)
-  let commonHeaders: OpenedMessage['commonHeaders'] = null;
-  let otherHeaders: Uint8Array | null = null;
-  const displayData: ChunkData[] = [];
-  const attachData: ChunkData[] = [];
-  for (const [i, chunk] of chunks.entries()) {
-    const t = chunk.type;
-    if (chunkSpec(t)!.payload !== 'standard' || t === ChunkType.ORIGIN || t === ChunkType.DESTINATION)
-      continue;
-    if (!visible(t)) continue;
-    const d = decryptAt(i);
-    checkPlaintextSignature(d);
-    const s = d.standard!;
-    if (t === ChunkType.COMMON_HEADERS) commonHeaders = { raw: s.data, fields: parseCommonHeaders(s.data) };
-    else if (t === ChunkType.OTHER_HEADERS) otherHeaders = s.data;
-    else if (t === ChunkType.DISPLAY) displayData.push({ data: s.data, flags: s.flags });
-    else if (t === ChunkType.ATTACHMENT) attachData.push({ data: s.data, flags: s.flags });
-  }
-  const display = joinParts(displayData);
-  const attachments = joinParts(attachData);
-
-  const opened: OpenedChunk[] = chunks.map((chunk, i) => {
-    if (chunk.type === ChunkType.EPHEMERAL) {
-      return {
-        type: chunk.type,
-        offset: chunk.offset,
-        serialized: chunk.serialized,
-        payload: chunk.payload,
-        plain: chunk.payload,
-        data: chunk.payload,
-        flags: null,
-      };
+    if (verify) {
+      if (envelope.authorFingerprint !== null)
+        checkFingerprint('author', signets.author, envelope.authorFingerprint);
+      if (envelope.destinationFingerprint !== null)
+        checkFingerprint('destination', signets.destination, envelope.destinationFingerprint);
+      if (envelope.recipientFingerprint !== null)
+        checkFingerprint('recipient', signets.recipient, envelope.recipientFingerprint);
+      if (envelope.originFingerprint !== null)
+        checkFingerprint('origin', signets.origin, envelope.originFingerprint);
     }
-    const d = decrypted.get(i);
+    for (const i of envelopeChunks) checkPlaintextSignature(i, decrypted.get(i)!.standard!);
+
+    // 2. the signature chunks this actor can decrypt, and the checks the pass feeds
+    const report: SignatureReport = {
+      chunks: chunkSigs,
+      tree: 'unverified',
+      treeLayout: null,
+      authorFull: 'unverified',
+      metaBounce: 'absent',
+      displayBounce: 'absent',
+      originFull: 'absent',
+    };
+    interface Pending {
+      count: number;
+      check: RangeCheck;
+      fail: () => never;
+      done: () => void;
+    }
+    const pending: Pending[] = [];
+    const hashTree = verify && visible(ChunkType.AUTHOR_TREE_SIG);
+    let treeSig: Uint8Array | null = null;
+    if (visible(ChunkType.AUTHOR_TREE_SIG)) {
+      treeSig = decryptSmall(only(ChunkType.AUTHOR_TREE_SIG)!).plain;
+      const full = decryptSmall(only(ChunkType.AUTHOR_FULL_SIG)!).plain;
+      if (verify) {
+        const r = signatureRange(ChunkType.AUTHOR_FULL_SIG, chunks);
+        pending.push({
+          count: r.count,
+          check: rangeCheck(authorKey!, full, source, r.start, r.end),
+          fail: () => badSignature('the author full signature', { signature: 'authorFull' }),
+          done: () => {
+            report.authorFull = 'valid';
+          },
+        });
+      }
+    }
+    const originKey = signets.origin?.signingKey;
+    const placeholdersAllowed = actor === 'author' || actor === 'origin';
+    for (const { type, field } of ORIGIN_SIGS) {
+      const i = only(type);
+      if (i === undefined) continue;
+      const sig = decryptSmall(i).plain;
+      let status: SignatureStatus;
+      if (placeholdersAllowed && isZeroSignature(sig)) status = 'absent';
+      else if (!verify) status = 'unverified';
+      else {
+        const r = signatureRange(type, chunks);
+        pending.push({
+          count: r.count,
+          check: rangeCheck(originKey!, sig, source, r.start, r.end),
+          fail: () => badSignature(`the ${chunkName(type)}`, { signature: field }),
+          done: () => {
+            report[field] = 'valid';
+          },
+        });
+        status = 'unverified';
+      }
+      report[field] = status;
+    }
+
+    // 3. one pass: chunk hashes (tree), the full-signature ranges, the content chunks
+    const hashes = new Map<number, Uint8Array>();
+    const content: { index: number; type: number; flags: number; dataLength: number }[] = [];
+    let deferred: DimeError | null = null;
+    for (let i = 0; i < chunks.length; i++) {
+      const ref = chunks[i]!;
+      const tree = hashTree && isContentChunk(ref.type);
+      const ranges = pending.filter((p) => i < p.count);
+      const isContent =
+        deferred === null && CONTENT_TYPES.has(ref.type) && visible(ref.type) && !decrypted.has(i);
+      if (!tree && ranges.length === 0 && !isContent) continue;
+      const bytes = reader.bytes(ref);
+      if (tree) hashes.set(i, new Uint8Array(createHash('sha512').update(bytes).digest()));
+      for (const p of ranges) p.check.update(bytes);
+      if (!isContent) continue;
+      const keep = retain || ref.type === ChunkType.COMMON_HEADERS || ref.type === ChunkType.OTHER_HEADERS;
+      try {
+        const plain = reader.decrypt(ref, bytes, keep);
+        const standard = decodeStandardPayload(plain);
+        checkPlaintextSignature(i, standard);
+        if (keep) decrypted.set(i, { plain, standard });
+        content.push({ index: i, type: ref.type, flags: standard.flags, dataLength: standard.data.length });
+      } catch (e) {
+        if (!(e instanceof DimeError)) throw e;
+        deferred = e;
+      }
+    }
+
+    // 4. the verdicts, in the order: tree, author full, origin signatures, content chunks
+    if (hashTree) {
+      const list: ChunkHash[] = [...hashes].map(([i, hash]) => ({ type: chunks[i]!.type, hash }));
+      const layoutName = verifyTreeSignatureFromHashes(authorKey!, list, treeSig!);
+      if (!layoutName) badSignature('the author tree signature', { signature: 'tree' });
+      report.tree = 'valid';
+      report.treeLayout = layoutName;
+    }
+    for (const p of pending) {
+      if (!p.check.finish()) p.fail();
+      p.done();
+    }
+    if (deferred) throw deferred;
+
+    // 5. metadata, and the parts (spanning chunks grouped)
+    let commonHeaders: OpenedSource['commonHeaders'] = null;
+    let otherHeaders: Uint8Array | null = null;
+    const partsOf = (type: number): PartRef[] => {
+      const list = content.filter((x) => x.type === type);
+      return groupParts(list).map((p) => {
+        const members = list.slice(p.first, p.first + p.chunkCount);
+        return {
+          type,
+          flags: p.flags,
+          chunks: members.map((m) => m.index),
+          size: members.reduce((n, m) => n + m.dataLength, 0),
+        };
+      });
+    };
+    for (const x of content) {
+      const d = decrypted.get(x.index);
+      if (x.type === ChunkType.COMMON_HEADERS) {
+        commonHeaders = { raw: d!.standard!.data, fields: parseCommonHeaders(d!.standard!.data) };
+      } else if (x.type === ChunkType.OTHER_HEADERS) otherHeaders = d!.standard!.data;
+    }
+    const display = partsOf(ChunkType.DISPLAY);
+    const attachments = partsOf(ChunkType.ATTACHMENT);
+    const t = layout.tracing;
     return {
-      type: chunk.type,
-      offset: chunk.offset,
-      serialized: chunk.serialized,
-      payload: chunk.payload,
+      actor,
+      kek,
+      layout,
+      tracing: t ? new Uint8Array(source.read(t.offset, t.length)) : null,
+      envelope,
+      commonHeaders,
+      otherHeaders,
+      display,
+      attachments,
+      signatures: report,
+      decrypted,
+      hashes,
+    };
+  } finally {
+    reader.wipe();
+  }
+}
+
+/**
+ * Reads one part's data after openSource checked the message, chunk by chunk (≤ 16 MiB each)
+ * into `sink`. From a file, each chunk is hashed again and must match what the checking pass
+ * saw (the file cannot change in between unnoticed), then decrypted again.
+ */
+export function readPart(
+  source: ByteSource,
+  opened: OpenedSource,
+  part: PartRef,
+  sink: (data: Uint8Array) => void,
+): void {
+  const reader = new ChunkReader(source, opened.kek, opened.actor);
+  try {
+    for (const i of part.chunks) {
+      const known = opened.decrypted.get(i);
+      if (known) {
+        sink(known.standard!.data);
+        continue;
+      }
+      const ref = opened.layout.chunks[i]!;
+      const bytes = reader.bytes(ref);
+      const hash = opened.hashes.get(i);
+      if (hash && !bytesEqual(new Uint8Array(createHash('sha512').update(bytes).digest()), hash)) {
+        throw new DimeError('IO_ERROR', 'the message changed while it was being read');
+      }
+      sink(decodeStandardPayload(reader.decrypt(ref, bytes, false)).data);
+    }
+  } finally {
+    reader.wipe();
+  }
+}
+
+/** A part's data joined in memory. */
+export function readPartBytes(source: ByteSource, opened: OpenedSource, part: PartRef): Uint8Array {
+  const out = new Uint8Array(part.size);
+  let at = 0;
+  readPart(source, opened, part, (d) => {
+    out.set(d, at);
+    at += d.length;
+  });
+  return out;
+}
+
+/**
+ * Opens a message in memory as one actor (message.md §7): openSource with every decrypted
+ * payload kept, as views and joined parts. Fails closed with a DimeError.
+ */
+export function openMessage(bytes: Uint8Array, options: OpenOptions): OpenedMessage {
+  if (!(bytes instanceof Uint8Array)) throw new DimeError('BAD_INPUT', 'a message must be a Uint8Array');
+  const source = new MemorySource(bytes);
+  const o = openSource(source, { ...options, retain: true });
+  const wire = wireChunksOf(bytes, o.layout);
+  const part = (p: PartRef): ContentPart => ({
+    data: p.chunks.length === 1 ? o.decrypted.get(p.chunks[0]!)!.standard!.data : readPartBytes(source, o, p),
+    flags: p.flags,
+    chunkCount: p.chunks.length,
+  });
+  const chunks: OpenedChunk[] = wire.map((w, i) => {
+    if (w.type === ChunkType.EPHEMERAL) {
+      return { ...base(w), plain: w.payload, data: w.payload, flags: null };
+    }
+    const d = o.decrypted.get(i);
+    return {
+      ...base(w),
       plain: d?.plain ?? null,
       data: d ? (d.standard?.data ?? d.plain) : null,
       flags: d?.standard?.flags ?? null,
     };
   });
-
   return {
-    actor,
-    kek,
-    tracing: msg.tracing,
-    envelope,
-    commonHeaders,
-    otherHeaders,
-    display,
-    attachments,
-    signatures: report,
-    chunks: opened,
-    wire: chunks,
+    actor: o.actor,
+    kek: o.kek,
+    tracing: o.tracing,
+    envelope: o.envelope,
+    commonHeaders: o.commonHeaders,
+    otherHeaders: o.otherHeaders,
+    display: o.display.map(part),
+    attachments: o.attachments.map(part),
+    signatures: o.signatures,
+    chunks,
+    wire,
   };
+}
+
+function base(w: { type: number; offset: number; serialized: Uint8Array; payload: Uint8Array }) {
+  return { type: w.type, offset: w.offset, serialized: w.serialized, payload: w.payload };
 }

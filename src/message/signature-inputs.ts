@@ -10,7 +10,7 @@ import { concatChunks } from './framing.js';
  */
 
 /** Chunk types hashed by the tree signature: everything before the signature section. */
-function isContentChunk(type: number): boolean {
+export function isContentChunk(type: number): boolean {
   return type < ChunkType.AUTHOR_TREE_SIG;
 }
 
@@ -58,44 +58,84 @@ export function treeSignatureInput(chunks: readonly WireChunk[], layout: TreeLay
   );
 }
 
+const inSections =
+  (...sections: string[]) =>
+  (t: number): boolean =>
+    sections.includes(chunkSpec(t)?.section ?? '');
+
+/**
+ * The chunk types each full signature covers (message.md §6): 226 everything up to the tree
+ * signature; 248 the envelope and metadata sections; 249 those and the display section; 255
+ * everything up to the bounce signatures. Chunks are in ascending type order, so each covers a
+ * contiguous run of chunks from the first one: one byte range of the message.
+ */
+export const SIGNATURE_COVERS: Readonly<Record<number, (type: number) => boolean>> = {
+  [ChunkType.AUTHOR_FULL_SIG]: (t) => t <= ChunkType.AUTHOR_TREE_SIG,
+  [ChunkType.ORIGIN_META_BOUNCE_SIG]: inSections('envelope', 'metadata'),
+  [ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG]: inSections('envelope', 'metadata', 'display'),
+  [ChunkType.ORIGIN_FULL_SIG]: (t) => t <= ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG,
+};
+
+function coverOf(sigType: number): (type: number) => boolean {
+  const f = SIGNATURE_COVERS[sigType];
+  if (!f) throw new DimeError('BAD_INPUT', `chunk type ${sigType} is not a full signature`);
+  return f;
+}
+
+/** A chunk's place in a message: what a signature range is computed from. */
+export interface ChunkSpan {
+  type: number;
+  offset: number;
+  size: number;
+}
+
+/**
+ * The byte range [start, end) of the message that a full signature (226, 248, 249, 255) covers,
+ * and how many chunks it spans (from the first). Empty (count 0) when it covers no chunk.
+ */
+export function signatureRange(
+  sigType: number,
+  chunks: readonly ChunkSpan[],
+): { start: number; end: number; count: number } {
+  const covers = coverOf(sigType);
+  let count = 0;
+  while (count < chunks.length && covers(chunks[count]!.type)) count++;
+  for (let i = count; i < chunks.length; i++) {
+    if (covers(chunks[i]!.type)) {
+      throw new DimeError('BAD_MESSAGE', 'the chunks a signature covers are not contiguous', { sigType });
+    }
+  }
+  if (count === 0) return { start: 0, end: 0, count: 0 };
+  const last = chunks[count - 1]!;
+  return { start: chunks[0]!.offset, end: last.offset + last.size, count };
+}
+
 /** Author full signature (226): ser(2) ‖ … ‖ ser(131)… ‖ ser(225). */
 export function authorFullSignatureInput(chunks: readonly WireChunk[]): Uint8Array {
-  return concatChunks(chunks, (t) => t <= ChunkType.AUTHOR_TREE_SIG);
+  return concatChunks(chunks, coverOf(ChunkType.AUTHOR_FULL_SIG));
 }
 
 /** Origin meta-bounce signature (248): the envelope and metadata sections. */
 export function metaBounceSignatureInput(chunks: readonly WireChunk[]): Uint8Array {
-  return concatChunks(chunks, (t) => {
-    const s = chunkSpec(t)?.section;
-    return s === 'envelope' || s === 'metadata';
-  });
+  return concatChunks(chunks, coverOf(ChunkType.ORIGIN_META_BOUNCE_SIG));
 }
 
 /** Origin display-bounce signature (249): envelope, metadata and display sections (no attachments). */
 export function displayBounceSignatureInput(chunks: readonly WireChunk[]): Uint8Array {
-  return concatChunks(chunks, (t) => {
-    const s = chunkSpec(t)?.section;
-    return s === 'envelope' || s === 'metadata' || s === 'display';
-  });
+  return concatChunks(chunks, coverOf(ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG));
 }
 
 /** Origin full signature (255): ser(2) … ser(226) ‖ ser(248 if present) ‖ ser(249 if present). */
 export function originFullSignatureInput(chunks: readonly WireChunk[]): Uint8Array {
-  return concatChunks(chunks, (t) => t <= ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG);
+  return concatChunks(chunks, coverOf(ChunkType.ORIGIN_FULL_SIG));
 }
 
 /** The input an origin signature chunk covers. */
 export function originSignatureInput(type: number, chunks: readonly WireChunk[]): Uint8Array {
-  switch (type) {
-    case ChunkType.ORIGIN_META_BOUNCE_SIG:
-      return metaBounceSignatureInput(chunks);
-    case ChunkType.ORIGIN_DISPLAY_BOUNCE_SIG:
-      return displayBounceSignatureInput(chunks);
-    case ChunkType.ORIGIN_FULL_SIG:
-      return originFullSignatureInput(chunks);
-    default:
-      throw new DimeError('BAD_INPUT', `chunk type ${type} is not an origin signature`);
+  if (type === ChunkType.AUTHOR_FULL_SIG) {
+    throw new DimeError('BAD_INPUT', `chunk type ${type} is not an origin signature`);
   }
+  return concatChunks(chunks, coverOf(type));
 }
 
 /** Verifies the tree signature; returns the layout that matched, or null. */
@@ -107,6 +147,15 @@ export function verifyTreeSignature(
   const hashes = chunks
     .filter((c) => isContentChunk(c.type))
     .map((c) => ({ type: c.type, hash: crypto().sha512(c.serialized) }));
+  return verifyTreeSignatureFromHashes(publicKey, hashes, signature);
+}
+
+/** Verifies the tree signature over per-chunk hashes; returns the layout that matched, or null. */
+export function verifyTreeSignatureFromHashes(
+  publicKey: Uint8Array,
+  hashes: readonly ChunkHash[],
+  signature: Uint8Array,
+): TreeLayout | null {
   for (const layout of TREE_LAYOUTS) {
     if (crypto().ed25519Verify(publicKey, treeSignatureInputFromHashes(hashes, layout), signature))
       return layout;

@@ -30,7 +30,10 @@ export const SIGNETS_NEEDED: Readonly<Record<Actor, readonly Actor[]>> = {
   recipient: ['author', 'origin', 'destination', 'recipient'],
 };
 
-export function checkOpenOptions(options: OpenOptions): {
+export function checkOpenOptions(
+  options: OpenOptions,
+  requireSignets = true,
+): {
   actor: Actor;
   verify: boolean;
   signets: MessageSignets;
@@ -47,7 +50,7 @@ export function checkOpenOptions(options: OpenOptions): {
     const s = options.signets?.[a];
     if (s !== undefined) signets[a] = checkSignetKind(a, s);
   }
-  if (verify) {
+  if (verify && requireSignets) {
     const missing = SIGNETS_NEEDED[actor].filter((a) => !signets[a]);
     if (missing.length > 0) {
       throw new DimeError(

@@ -61,6 +61,12 @@ export interface OpenSourceOptions extends OpenOptions {
    * dropped after its signature is checked and read again, chunk by chunk, by readPart().
    */
   retain?: boolean;
+  /**
+   * Report instead of failing (`dime message verify`): a signature that does not verify is
+   * reported 'invalid' and a signature whose signet is not given 'unverified', and opening goes on.
+   * Structural defects still throw. Implies verify.
+   */
+  report?: boolean;
 }
 
 /** A decrypted chunk: its plaintext payload and, for STANDARD chunks, the parsed framing. */
@@ -163,6 +169,79 @@ class ChunkReader {
   }
 }
 
+/** The actor's KEK for a message: ECDH with the ephemeral key of chunk 2 (message.md §3.1). */
+function actorKek(source: ByteSource, layout: MessageLayout, encryptionPrivate: Uint8Array): Kek {
+  const ephemeral = layout.chunks.find((x) => x.type === ChunkType.EPHEMERAL)!;
+  const ePub = new Uint8Array(source.read(ephemeral.offset + CHUNK_HEADER_SIZE, ephemeral.payloadLength));
+  if (!crypto().secp256k1PublicKeyValid(ePub)) {
+    throw new DimeError('BAD_KEY', 'the ephemeral key (chunk 2) is not a compressed secp256k1 point');
+  }
+  return deriveKek(encryptionPrivate, ePub);
+}
+
+const emptyEnvelope = (): EnvelopeView => ({
+  author: null,
+  authorFingerprint: null,
+  recipient: null,
+  recipientFingerprint: null,
+  origin: null,
+  originFingerprint: null,
+  destination: null,
+  destinationFingerprint: null,
+});
+
+/** Decrypts and parses the envelope chunks (4, 5) the actor holds a keyslot for. */
+function readEnvelope(
+  chunks: readonly ChunkRef[],
+  actor: Actor,
+  decrypt: (index: number) => DecryptedChunk,
+): { envelope: EnvelopeView; indexes: number[] } {
+  const envelope = emptyEnvelope();
+  const indexes: number[] = [];
+  for (const type of [ChunkType.ORIGIN, ChunkType.DESTINATION]) {
+    if (slotIndex(type, actor) < 0) continue;
+    const i = chunks.findIndex((x) => x.type === type);
+    const f: EnvelopeFields = parseEnvelope(type, decrypt(i).standard!.data);
+    if (type === ChunkType.ORIGIN) {
+      Object.assign(envelope, {
+        author: f.user,
+        authorFingerprint: f.userFingerprint,
+        destination: f.org,
+        destinationFingerprint: f.orgFingerprint,
+      });
+    } else {
+      Object.assign(envelope, {
+        recipient: f.user,
+        recipientFingerprint: f.userFingerprint,
+        origin: f.org,
+        originFingerprint: f.orgFingerprint,
+      });
+    }
+    indexes.push(i);
+  }
+  return { envelope, indexes };
+}
+
+/**
+ * The envelope as the actor sees it, without any check: what a caller needs to pick the signets
+ * (by the fingerprints it names) before opening. Nothing it returns is authenticated.
+ */
+export function peekEnvelope(
+  source: ByteSource,
+  actor: Actor,
+  keys: { encryptionPrivate: Uint8Array },
+): EnvelopeView {
+  const { actor: a } = checkOpenOptions({ actor, keys, verify: false });
+  const layout = scanMessage(source);
+  const reader = new ChunkReader(source, actorKek(source, layout, keys.encryptionPrivate), a);
+  const decrypt = (i: number): DecryptedChunk => {
+    const ref = layout.chunks[i]!;
+    const plain = reader.decrypt(ref, reader.bytes(ref), true);
+    return { plain, standard: decodeStandardPayload(plain) };
+  };
+  return readEnvelope(layout.chunks, a, decrypt).envelope;
+}
+
 /**
  * Opens a message as one actor (message.md §7) from any byte source, checking before it shows:
  * derives the actor's KEK, decrypts exactly the chunks it holds a keyslot for, and (verify: true)
@@ -172,18 +251,15 @@ class ChunkReader {
  * display and attachment bytes are then read with readPart() (or kept, with `retain`).
  */
 export function openSource(source: ByteSource, options: OpenSourceOptions): OpenedSource {
-  const { actor, verify, signets } = checkOpenOptions(options);
+  const report = options.report === true;
+  const { actor, verify, signets } = checkOpenOptions(
+    report ? { ...options, verify: true } : options,
+    !report,
+  );
   const layout = scanMessage(source);
   const chunks = layout.chunks;
-  const c = crypto();
   const retain = options.retain === true;
-
-  const ephemeral = chunks.find((x) => x.type === ChunkType.EPHEMERAL)!;
-  const ePub = new Uint8Array(source.read(ephemeral.offset + CHUNK_HEADER_SIZE, ephemeral.payloadLength));
-  if (!c.secp256k1PublicKeyValid(ePub)) {
-    throw new DimeError('BAD_KEY', 'the ephemeral key (chunk 2) is not a compressed secp256k1 point');
-  }
-  const kek: Kek = deriveKek(options.keys.encryptionPrivate, ePub);
+  const kek = actorKek(source, layout, options.keys.encryptionPrivate);
   const reader = new ChunkReader(source, kek, actor);
 
   const decrypted = new Map<number, DecryptedChunk>();
@@ -213,6 +289,10 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       return;
     }
     if (!ed25519Verify(authorKey, s.signed, s.signature)) {
+      if (report) {
+        chunkSigs.push({ type, index, status: 'invalid' });
+        return;
+      }
       badSignature(`the ${chunkName(type)} chunk's plaintext signature`, { signature: 'chunk', type, index });
     }
     chunkSigs.push({ type, index, status: 'valid' });
@@ -220,38 +300,7 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
 
   try {
     // 1. envelope chunks: framing, parse, fingerprints, plaintext signatures
-    const envelope: EnvelopeView = {
-      author: null,
-      authorFingerprint: null,
-      recipient: null,
-      recipientFingerprint: null,
-      origin: null,
-      originFingerprint: null,
-      destination: null,
-      destinationFingerprint: null,
-    };
-    const envelopeChunks: number[] = [];
-    for (const type of [ChunkType.ORIGIN, ChunkType.DESTINATION]) {
-      if (!visible(type)) continue;
-      const i = only(type)!;
-      const f: EnvelopeFields = parseEnvelope(type, decryptSmall(i).standard!.data);
-      if (type === ChunkType.ORIGIN) {
-        Object.assign(envelope, {
-          author: f.user,
-          authorFingerprint: f.userFingerprint,
-          destination: f.org,
-          destinationFingerprint: f.orgFingerprint,
-        });
-      } else {
-        Object.assign(envelope, {
-          recipient: f.user,
-          recipientFingerprint: f.userFingerprint,
-          origin: f.org,
-          originFingerprint: f.orgFingerprint,
-        });
-      }
-      envelopeChunks.push(i);
-    }
+    const { envelope, indexes: envelopeChunks } = readEnvelope(chunks, actor, (i) => decryptSmall(i));
     if (verify) {
       if (envelope.authorFingerprint !== null)
         checkFingerprint('author', signets.author, envelope.authorFingerprint);
@@ -265,7 +314,7 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
     for (const i of envelopeChunks) checkPlaintextSignature(i, decrypted.get(i)!.standard!);
 
     // 2. the signature chunks this actor can decrypt, and the checks the pass feeds
-    const report: SignatureReport = {
+    const sigReport: SignatureReport = {
       chunks: chunkSigs,
       tree: 'unverified',
       treeLayout: null,
@@ -278,22 +327,22 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       count: number;
       check: RangeCheck;
       fail: () => never;
-      done: () => void;
+      done: (status: 'valid' | 'invalid') => void;
     }
     const pending: Pending[] = [];
-    const hashTree = verify && visible(ChunkType.AUTHOR_TREE_SIG);
+    const hashTree = verify && visible(ChunkType.AUTHOR_TREE_SIG) && authorKey !== undefined;
     let treeSig: Uint8Array | null = null;
     if (visible(ChunkType.AUTHOR_TREE_SIG)) {
       treeSig = decryptSmall(only(ChunkType.AUTHOR_TREE_SIG)!).plain;
       const full = decryptSmall(only(ChunkType.AUTHOR_FULL_SIG)!).plain;
-      if (verify) {
+      if (verify && authorKey) {
         const r = signatureRange(ChunkType.AUTHOR_FULL_SIG, chunks);
         pending.push({
           count: r.count,
-          check: rangeCheck(authorKey!, full, source, r.start, r.end),
+          check: rangeCheck(authorKey, full, source, r.start, r.end),
           fail: () => badSignature('the author full signature', { signature: 'authorFull' }),
-          done: () => {
-            report.authorFull = 'valid';
+          done: (status) => {
+            sigReport.authorFull = status;
           },
         });
       }
@@ -306,20 +355,20 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       const sig = decryptSmall(i).plain;
       let status: SignatureStatus;
       if (placeholdersAllowed && isZeroSignature(sig)) status = 'absent';
-      else if (!verify) status = 'unverified';
+      else if (!verify || !originKey) status = 'unverified';
       else {
         const r = signatureRange(type, chunks);
         pending.push({
           count: r.count,
-          check: rangeCheck(originKey!, sig, source, r.start, r.end),
+          check: rangeCheck(originKey, sig, source, r.start, r.end),
           fail: () => badSignature(`the ${chunkName(type)}`, { signature: field }),
-          done: () => {
-            report[field] = 'valid';
+          done: (status) => {
+            sigReport[field] = status;
           },
         });
         status = 'unverified';
       }
-      report[field] = status;
+      sigReport[field] = status;
     }
 
     // 3. one pass: chunk hashes (tree), the full-signature ranges, the content chunks
@@ -354,13 +403,16 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
     if (hashTree) {
       const list: ChunkHash[] = [...hashes].map(([i, hash]) => ({ type: chunks[i]!.type, hash }));
       const layoutName = verifyTreeSignatureFromHashes(authorKey!, list, treeSig!);
-      if (!layoutName) badSignature('the author tree signature', { signature: 'tree' });
-      report.tree = 'valid';
-      report.treeLayout = layoutName;
+      if (layoutName) {
+        sigReport.tree = 'valid';
+        sigReport.treeLayout = layoutName;
+      } else if (report) sigReport.tree = 'invalid';
+      else badSignature('the author tree signature', { signature: 'tree' });
     }
     for (const p of pending) {
-      if (!p.check.finish()) p.fail();
-      p.done();
+      if (p.check.finish()) p.done('valid');
+      else if (report) p.done('invalid');
+      else p.fail();
     }
     if (deferred) throw deferred;
 
@@ -398,7 +450,7 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       otherHeaders,
       display,
       attachments,
-      signatures: report,
+      signatures: sigReport,
       decrypted,
       hashes,
     };
@@ -408,35 +460,36 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
 }
 
 /**
- * Reads one part's data after openSource checked the message, chunk by chunk (≤ 16 MiB each)
- * into `sink`. From a file, each chunk is hashed again and must match what the checking pass
+ * One part's data after openSource checked the message, chunk by chunk (≤ 16 MiB each, each in
+ * its own buffer). From a file, each chunk is hashed again and must match what the checking pass
  * saw (the file cannot change in between unnoticed), then decrypted again.
  */
+export function* partChunks(source: ByteSource, opened: OpenedSource, part: PartRef): Generator<Uint8Array> {
+  const reader = new ChunkReader(source, opened.kek, opened.actor);
+  for (const i of part.chunks) {
+    const known = opened.decrypted.get(i);
+    if (known) {
+      yield known.standard!.data;
+      continue;
+    }
+    const ref = opened.layout.chunks[i]!;
+    const bytes = reader.bytes(ref);
+    const hash = opened.hashes.get(i);
+    if (hash && !bytesEqual(new Uint8Array(createHash('sha512').update(bytes).digest()), hash)) {
+      throw new DimeError('IO_ERROR', 'the message changed while it was being read');
+    }
+    yield decodeStandardPayload(reader.decrypt(ref, bytes, true)).data;
+  }
+}
+
+/** partChunks into a callback. */
 export function readPart(
   source: ByteSource,
   opened: OpenedSource,
   part: PartRef,
   sink: (data: Uint8Array) => void,
 ): void {
-  const reader = new ChunkReader(source, opened.kek, opened.actor);
-  try {
-    for (const i of part.chunks) {
-      const known = opened.decrypted.get(i);
-      if (known) {
-        sink(known.standard!.data);
-        continue;
-      }
-      const ref = opened.layout.chunks[i]!;
-      const bytes = reader.bytes(ref);
-      const hash = opened.hashes.get(i);
-      if (hash && !bytesEqual(new Uint8Array(createHash('sha512').update(bytes).digest()), hash)) {
-        throw new DimeError('IO_ERROR', 'the message changed while it was being read');
-      }
-      sink(decodeStandardPayload(reader.decrypt(ref, bytes, false)).data);
-    }
-  } finally {
-    reader.wipe();
-  }
+  for (const d of partChunks(source, opened, part)) sink(d);
 }
 
 /** A part's data joined in memory. */

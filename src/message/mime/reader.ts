@@ -154,9 +154,14 @@ export function hasContentType(node: MailsplitNode): boolean {
   return node.headers.hasHeader('content-type');
 }
 
-/** The node's media type, lowercase, with RFC 2045's default for a node without Content-Type. */
+/** The media type of a node without Content-Type: text/plain, message/rfc822 in a multipart/digest. */
+function defaultType(node: MailsplitNode): string {
+  return node.parentNode && node.parentNode.multipart === 'digest' ? 'message/rfc822' : 'text/plain';
+}
+
+/** The node's media type, lowercase, with RFC 2045/2046's default for a node without Content-Type. */
 export function mediaType(node: MailsplitNode): string {
-  return (hasContentType(node) && node.contentType) || 'text/plain';
+  return (hasContentType(node) && node.contentType) || defaultType(node);
 }
 
 function endsWithEmptyLine(h: Buffer): boolean {
@@ -168,18 +173,16 @@ function endsWithEmptyLine(h: Buffer): boolean {
   return false;
 }
 
-const DEFAULT_CONTENT_TYPE = Buffer.from('Content-Type: text/plain\r\n', 'latin1');
-
 /**
  * The header block of a (non-root) node as a complete MIME entity header: the bytes as read, with
- * `Content-Type: text/plain` in front when the node has none (RFC 2045 default, made explicit so the
- * chunk is recognisably a MIME entity, message.md §8) and the closing empty line added when the
- * input lacked it.
+ * `Content-Type: text/plain` (message/rfc822 in a digest) in front when the node has none (the
+ * RFC 2045/2046 default, made explicit so the chunk is recognisably a MIME entity, message.md §8)
+ * and the closing empty line added when the input lacked it.
  */
 export function entityHeaderOf(node: MailsplitNode): Buffer {
   const raw = node.getHeaders();
   const parts: Buffer[] = [];
-  if (!hasContentType(node)) parts.push(DEFAULT_CONTENT_TYPE);
+  if (!hasContentType(node)) parts.push(Buffer.from(`Content-Type: ${defaultType(node)}\r\n`, 'latin1'));
   parts.push(raw);
   if (raw.length > 0 && raw[raw.length - 1] !== LF) parts.push(CRLF);
   if (!endsWithEmptyLine(Buffer.concat(parts))) parts.push(CRLF);

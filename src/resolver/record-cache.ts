@@ -21,7 +21,10 @@ export type RecordSource = 'dns' | 'cache' | 'stale' | 'static';
 export interface ManagementRecordLookup {
   readonly domain: string;
   readonly record: ManagementRecord;
-  /** The DNSSEC state the record was fetched with (never bogus: that is DNS_BOGUS). */
+  /**
+   * The DNSSEC state the record was fetched with (never bogus: that is DNS_BOGUS). A static record
+   * is `secure`: configured by the operator, it is trusted like a validated one (record.md §5).
+   */
   readonly dnssec: UsableDnssecState;
   /** TTL of the TXT RRset when it was fetched, seconds (0 for a static record). */
   readonly ttl: number;

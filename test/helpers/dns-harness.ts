@@ -48,6 +48,11 @@ export function txt(name: string, text: string, ttl?: number): ZoneRecord {
   return { name, type: 'TXT', data: zoneLine(text), ttl };
 }
 
+/** The management record of the zone's domain: `_dx` TXT holding `text` (record.md §1). */
+export function dxRecord(text: string, ttl?: number): ZoneRecord {
+  return txt('_dx', text, ttl);
+}
+
 /** A TXT RR made of exactly these character-strings. */
 export function txtStrings(name: string, strings: readonly string[], ttl?: number): ZoneRecord {
   return { name, type: 'TXT', data: strings.map(quoteCharacterString).join(' '), ttl };

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { DimeError, type DimeErrorCode } from '../../src/errors/index.js';
 import { buildRecordText, type RecordContent } from '../../src/record/index.js';
@@ -33,4 +34,16 @@ export class ManualClock {
   advance(seconds: number): void {
     this.ms += seconds * 1000;
   }
+}
+
+/** A loopback port where nothing listens right now (UDP datagrams to it bounce: ECONNREFUSED). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 9));
+    });
+  });
 }

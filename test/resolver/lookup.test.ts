@@ -15,7 +15,7 @@ import {
   txtStrings,
 } from '../helpers/dns-harness.js';
 import { bytesOf } from '../record/helpers.js';
-import { expectDimeError, recordText } from './helpers.js';
+import { closedPort, expectDimeError, recordText } from './helpers.js';
 
 const ALPHA = recordText(1, { policy: 'mixed' });
 const SEVERAL = recordText(2, { policy: 'strict' });
@@ -238,7 +238,7 @@ describe('transport', () => {
   });
 
   it('a resolver list falls through to the next resolver', async () => {
-    const dead = '127.0.0.1:9'; // discard port: nothing listens, ICMP port unreachable
+    const dead = `127.0.0.1:${await closedPort()}`; // nothing listens: ICMP port unreachable
     const c = new DnsClient({ servers: [dead, h.resolverAddress] });
     const a = await c.lookup('_dx.alpha.test', 'TXT');
     expect(a).toMatchObject({ status: 'data', dnssec: 'secure', server: h.resolverAddress });

@@ -2,11 +2,10 @@
  * Temporary failures with real servers: a resolver that stops answering, a resolver address where
  * nothing listens, an authoritative server that is down. Each must end as DNS_TEMPFAIL within 2 s.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DimeResolver, DnsClient, deliveryPolicy, recordOutcome } from '../../src/resolver/index.js';
 import { aRecord, type DnsHarness, startDnsHarness, txt } from '../helpers/dns-harness.js';
-import { expectDimeError, recordText } from './helpers.js';
+import { closedPort, expectDimeError, recordText } from './helpers.js';
 
 let h: DnsHarness;
 
@@ -22,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** A loopback port where nothing listens right now. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 9));
-    });
-  });
-}
 
 async function timed<T>(p: Promise<T>): Promise<[T | unknown, number]> {
   const t = performance.now();

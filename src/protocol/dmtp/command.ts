@@ -170,7 +170,7 @@ export function parseStartTlsArgs(args: string): { host: string; mode: DmtpMode 
   const toks = tokens(args);
   const b = bind(toks, ['HOST', 'MODE'], { HOST: 'HOST', MODE: 'MODE' });
   const hostV = b.get('HOST');
-  if (!hostV || (hostV.kind !== 'angle' && hostV.kind !== 'plain')) throw new ArgError('expected <host>');
+  if (hostV?.kind !== 'angle') throw new ArgError('expected <host>');
   if (!isDomain(hostV.value)) throw new ArgError('malformed host name');
   const modeTok = toks.find((t) => t.kind === 'named' && t.name === 'MODE');
   const modeV = b.get('MODE');

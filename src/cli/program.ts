@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerMessageCommands } from './commands/message.js';
 import { registerRecordCommands } from './commands/record.js';
 import { registerSignetCommands } from './commands/signet.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerSignetCommands(program);
   registerRecordCommands(program);
+  registerMessageCommands(program);
   registerDemoCommand(program);
   return program;
 }

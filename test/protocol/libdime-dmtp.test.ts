@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dearmor } from '../../src/encoding/armor.js';
+import { buildRecordText, tlsCertificateSignature } from '../../src/record/index.js';
 import { splitSignet } from '../../src/signet/index.js';
 import { hex, loadCases, TOOLS } from '../helpers/vectors.js';
 import { fp, makeOrg, makeUser, type OrgFixture, TestHooks, type UserFixture } from './helpers.js';
@@ -148,6 +149,21 @@ describe('libdime-dmtp sgnt', () => {
     expect(r.stderr).toContain('signet-state: broken chain of custody (signet_state_t 4)');
     expect(r.code).toBe(1);
     expect(signetOut(r)).toEqual(splitSignet(carol.chain[1]!, 'full').bytes);
+  });
+
+  it("our self-signed RSA certificate passes libdime's own check when pinned in a DNSSEC-validated record", async () => {
+    const record = buildRecordText({
+      pok: [beta.keys.signingPublic],
+      tls: [tlsCertificateSignature(srv.cert.certDer, beta.keys.signingSeed)],
+      dx: [DX],
+    });
+    const args = ['--host', '127.0.0.1', '--dx', DX, '--record', record, '--record-dnssec', '--strict'];
+    const r = await libdime(['sgnt', ...args, '--port', String(srv.ports.dmtp), 'bob@beta.test']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('certificate: accepted by libdime _verify_dx_certificate');
+    const r2 = await libdime(['sgnt', ...args, '--port', String(srv.ports.dual), '--dual', 'beta.test']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain('certificate: accepted');
   });
 
   it('unknown user → 550 → exit 1', async () => {

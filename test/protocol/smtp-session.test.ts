@@ -388,3 +388,26 @@ describe('CHUNKING (RFC 3030)', () => {
     expect(codes(await h.send('BDAT x\r\n'))).toEqual([501]);
   });
 });
+
+describe('end of input', () => {
+  it('commands sent before the FIN are still answered in order, then the session closes', async () => {
+    const h = await mx();
+    h.session.feed(new Uint8Array(Buffer.from(`${ENVELOPE}DATA\r\nhello\r\n.\r\nQUIT\r\n`)));
+    h.session.inputEnded();
+    await h.session.idle();
+    expect(codes(h.transport.take())).toEqual([250, 250, 250, 354, 250, 221]);
+    expect(h.hooks.messages.length).toBe(1);
+    expect(h.transport.closed).toBe(true);
+  });
+
+  it('a FIN in the middle of DATA aborts the message', async () => {
+    const h = await mx();
+    await h.send(`${ENVELOPE}DATA\r\npartial`);
+    h.session.inputEnded();
+    await h.session.idle();
+    expect(h.hooks.messages.length).toBe(0);
+    expect(h.hooks.aborted.length).toBe(1);
+    expect(h.transport.closed).toBe(true);
+    expect(h.hooks.closed).toBe(1);
+  });
+});

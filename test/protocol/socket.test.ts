@@ -197,6 +197,30 @@ describe('submission with nodemailer', () => {
   });
 });
 
+describe('half-close', () => {
+  it('a client that pipelines everything and sends FIN still gets every reply', async () => {
+    const c = await LineClient.connect(srv.ports.dual);
+    await c.reply();
+    const before = hooks.messages.length;
+    c.write(
+      'EHLO client.alpha.test\r\nMAIL FROM:<a@alpha.test>\r\nRCPT TO:<bob@beta.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n',
+    );
+    c.socket.end();
+    const replies: string[] = [];
+    for (let i = 0; i < 6; i++) replies.push(await c.reply());
+    expect(replies.map((r) => (r.slice(-7, -4) === '' ? r : r.split('\r\n').pop()!.slice(0, 3)))).toEqual([
+      '250',
+      '250',
+      '250',
+      '354',
+      '250',
+      '221',
+    ]);
+    await c.closed();
+    expect(hooks.messages.length).toBe(before + 1);
+  });
+});
+
 describe('idle timeout over a socket', () => {
   it('421 then close when the client says nothing', async () => {
     const h = new TestHooks();

@@ -16,7 +16,8 @@ export interface MailListenerOptions extends ServeOptions {
 }
 
 export function createMailListener(opts: MailListenerOptions): net.Server {
-  return net.createServer((socket) => {
+  // Half-open: a client may send its last commands and FIN; the replies still go out (inputEnded).
+  return net.createServer({ allowHalfOpen: true }, (socket) => {
     const session = opts.createSession({
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,

@@ -85,7 +85,8 @@ export function serveConnection(
   const idleMs = session.config.idleTimeoutMs;
 
   const onData = (chunk: Buffer) => session.feed(chunk);
-  const onEnd = () => session.remoteClosed();
+  const onEnd = () => session.inputEnded();
+  const onClose = () => session.remoteClosed();
   const onError = (err: Error) => {
     options.onError?.(err);
     session.remoteClosed();
@@ -97,7 +98,7 @@ export function serveConnection(
     current = s;
     s.on('data', onData);
     s.on('end', onEnd);
-    s.on('close', onEnd);
+    s.on('close', onClose);
     s.on('error', onError);
     s.on('timeout', onTimeout);
     if (idleMs > 0) s.setTimeout(idleMs);
@@ -107,7 +108,7 @@ export function serveConnection(
     s.pause();
     s.removeListener('data', onData);
     s.removeListener('end', onEnd);
-    s.removeListener('close', onEnd);
+    s.removeListener('close', onClose);
     s.removeListener('timeout', onTimeout);
     s.setTimeout(0);
     // keep an error listener so a failing raw socket never throws

@@ -105,6 +105,7 @@ export class MailSession {
   private idleWaiters: (() => void)[] = [];
   private closeNotified = false;
   private openTransfer: Transfer | null = null;
+  private inputClosed = false;
 
   constructor(config: SessionConfig, hooks: SessionHooks) {
     this.config = resolveConfig(config);
@@ -209,7 +210,21 @@ export class MailSession {
     this.shutdown();
   }
 
-  /** The peer closed the connection (a close without QUIT is normal for libdime, D17). */
+  /**
+   * The peer finished sending (TCP FIN / TLS close): what it sent is still answered in order,
+   * then the session closes; a message still being received is aborted.
+   */
+  inputEnded(): void {
+    if (this.phase === 'closed' || this.inputClosed) return;
+    this.inputClosed = true;
+    if (this.phase === 'tls-pending') {
+      this.shutdown();
+      return;
+    }
+    void this.run();
+  }
+
+  /** The connection is gone (a close without QUIT is normal for libdime, D17): nothing more is sent. */
   remoteClosed(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
@@ -291,6 +306,7 @@ export class MailSession {
         const progressed = await this.step();
         if (!progressed && !this.dirty) break;
       }
+      if (this.inputClosed && this.phase === 'open') this.shutdown();
     } catch (error) {
       this.emit({ type: 'hook-error', hook: 'session', error });
       this.send(reply(421, `${this.config.hostname} Error: local error, closing connection`));

@@ -69,10 +69,11 @@ export async function createSelfSignedCertificate(opts: SelfSignedOptions): Prom
       signingAlgorithm: keyType === 'rsa' ? algorithm : { name: 'ECDSA', hash: 'SHA-256' },
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
+        // keyCertSign: OpenSSL's X509_check_issued(cert, cert) (libdime's self-signed test) needs it.
         new x509.KeyUsagesExtension(
-          keyType === 'rsa'
-            ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-            : x509.KeyUsageFlags.digitalSignature,
+          x509.KeyUsageFlags.digitalSignature |
+            x509.KeyUsageFlags.keyCertSign |
+            (keyType === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0),
           true,
         ),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),

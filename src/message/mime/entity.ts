@@ -3,8 +3,11 @@ import { Encoder as Base64Encoder } from 'nodemailer/lib/base64';
 import { Encoder as QpEncoder } from 'nodemailer/lib/qp';
 import { asBuffer, type ByteSource, PrefixedStream } from './streams.js';
 
-/** Bytes of a chunk's beginning examined to tell a MIME entity from raw data (and HTML from text). */
-export const PREFIX_LIMIT = 1024 * 1024;
+/**
+ * Bytes of a chunk's beginning examined to tell a MIME entity from raw data (and HTML from text):
+ * room for the largest header block the splitter accepts by default (1 MiB) and then some.
+ */
+export const PREFIX_LIMIT = 2 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;

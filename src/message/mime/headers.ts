@@ -58,6 +58,8 @@ export function unfoldValue(binaryLine: string): string {
 
 /** An RFC 5322 date-time for now (or `now`), e.g. `Wed, 25 Nov 2026 12:00:00 +0000`. */
 export function rfc5322Date(now: Date = new Date()): string {
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new DimeError('BAD_INPUT', 'not a valid date');
   return now.toUTCString().replace(/GMT$/, '+0000');
 }
 

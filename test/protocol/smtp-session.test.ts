@@ -259,6 +259,13 @@ describe('command lines', () => {
     expect(await h.send('NOOP\r\n')).toBe('');
   });
 
+  it('errorDelayMs slows error replies down (magma pattern) without changing them', async () => {
+    const h = await mx({ errorDelayMs: 20 });
+    const t0 = Date.now();
+    expect(codes(await h.send('A\r\nB\r\nNOOP\r\n'))).toEqual([500, 500, 250]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+  });
+
   it('idle timeout → 421 and close', async () => {
     const h = await mx();
     h.session.timeout();

@@ -184,6 +184,7 @@ export class MailSession {
     this.user = null;
     this.resetTransaction('tls');
     this.queue.clear();
+    this.paused = false;
     this.phase = 'open';
     if (mode) {
       if (mode === 'DMTPv1') {
@@ -313,7 +314,9 @@ export class MailSession {
       this.shutdown();
     } finally {
       this.running = false;
-      if (this.paused && this.queue.length <= this.config.inputHighWaterMark / 2) {
+      // The loop stops only when it needs more input (or the session is closed / awaiting TLS,
+      // where the transport must not be resumed: it would read plaintext past STARTTLS).
+      if (this.paused && this.phase === 'open') {
         this.paused = false;
         this.transport?.resume?.();
       }
@@ -364,7 +367,7 @@ export class MailSession {
       const r = d.failed
         ? reply(421, `${this.config.hostname} Service not available`)
         : this.hookReply(d.value as HookReply, 554);
-      this.send(r);
+      this.send(r.code < 400 ? reply(554, r.lines[0] ?? 'No service here') : r);
       this.shutdown();
       return;
     }

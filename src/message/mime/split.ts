@@ -77,8 +77,23 @@ async function* leafBody(r: ItemReader, node: MailsplitNode): AsyncGenerator<Buf
  */
 async function* nodeEntity(r: ItemReader, node: MailsplitNode): AsyncGenerator<Buffer> {
   yield entityHeaderOf(node);
-  if (node.multipart) yield* multipartBody(r, node, null);
-  else yield* leafBody(r, node);
+  if (node.multipart) {
+    yield* multipartBody(r, node, null);
+    return;
+  }
+  yield* leafBody(r, node);
+  const next = await r.peek();
+  if (next?.type === 'node' && next.parentNode === node) {
+    // mailsplit splits on any boundary parameter, also of a part that is not multipart
+    throw new DimeError('BAD_MIME', `a ${mediaType(node)} part (not multipart) contains nested parts`);
+  }
+}
+
+/** Reads the rest of the input; only multipart structure data (epilogue) may be left. */
+async function finish(r: ItemReader): Promise<void> {
+  for (let item = await r.next(); item; item = await r.next()) {
+    if (item.type !== 'data') throw new DimeError('BAD_MIME', 'MIME parts outside the message structure');
+  }
 }
 
 async function* multipartBody(
@@ -177,7 +192,7 @@ export async function* splitMimeStream(
         'display',
         concatStreams(rootHeader, multipartBody(r, root, first ? { child: first } : null)),
       );
-      await r.drain();
+      await finish(r);
       return;
     }
 
@@ -204,7 +219,7 @@ export async function* splitMimeStream(
           'display',
           concatStreams(rootHeader, multipartBody(r, root, { child: first, bytes: held })),
         );
-        await r.drain();
+        await finish(r);
         return;
       }
       yield* emit('display', concatStreams(...held));
@@ -220,7 +235,7 @@ export async function* splitMimeStream(
       yield* emit(display ? 'display' : 'attachment', nodeEntity(r, next));
       next = await nextChild(r, root);
     }
-    await r.drain();
+    await finish(r);
   } finally {
     r.close();
   }

@@ -15,6 +15,8 @@ async function settle(p: Promise<MimeParts>): Promise<Outcome> {
   }
 }
 
+const NOW = new Date(Date.UTC(2026, 10, 25, 12, 0, 0));
+
 /** Fails instead of hanging. */
 async function withDeadline<T>(p: Promise<T>, ms = 15_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,8 +35,9 @@ async function withDeadline<T>(p: Promise<T>, ms = 15_000): Promise<T> {
  * chunking) agrees; parts that came out can be described, written back and split again.
  */
 async function checkInput(input: Uint8Array, sizes: number[]): Promise<void> {
-  const buffered = await settle(mimeToParts(input, { maxLineLength: 4096 }));
-  const streamed = await settle(splitCollected(chunked(input, sizes), { maxLineLength: 4096 }));
+  const options = { maxLineLength: 4096, now: NOW };
+  const buffered = await settle(mimeToParts(input, options));
+  const streamed = await settle(splitCollected(chunked(input, sizes), options));
   if (!buffered.ok) {
     expect(buffered.error).toBeInstanceOf(DimeError);
     expect(streamed.ok).toBe(false);

@@ -555,6 +555,33 @@ describe('multipart/mixed layout decisions (part order and tree survive 67-then-
     expect(same.display).toEqual(parts.display);
   });
 
+  it('refuses structures it cannot place (BAD_MIME) rather than dropping parts', async () => {
+    // a boundary parameter on a leaf: mailsplit finds nested parts inside it
+    const leafWithParts = mixed([
+      textPart('t'),
+      [
+        'Content-Type: \x00multipart/related; boundary="R"',
+        '',
+        '--R',
+        'Content-Type: text/plain',
+        '',
+        'inner',
+        '--R--',
+      ],
+    ]);
+    await expectDimeError(mimeToParts(leafWithParts), 'BAD_MIME');
+    // a nested multipart without boundary
+    await expectDimeError(
+      mimeToParts(mixed([textPart('t'), ['Content-Type: multipart/alternative', '', 'x']])),
+      'BAD_MIME',
+    );
+    // at the top level both are kept as read, in one display part
+    const top = bytes(crlf([...HEAD, 'Content-Type: multipart/alternative', '', '--x', 'y']));
+    expect(text((await mimeToParts(top)).display[0]!)).toBe(
+      'Content-Type: multipart/alternative\r\n\r\n--x\r\ny\r\n',
+    );
+  });
+
   it('gives parts without Content-Type their default type explicitly', async () => {
     const eml = bytes(
       crlf([

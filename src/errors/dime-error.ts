@@ -33,6 +33,15 @@ export const DIME_ERROR_CODES = [
   'DNS_MALFORMED',
   'RECORD_MISSING',
   'RECORD_INVALID',
+  // DMTP client and signet resolution (src/protocol/dmtp/client.ts, src/resolver/signets.ts)
+  'CONNECT_FAILED',
+  'TLS_FAILED',
+  'TLS_UNTRUSTED',
+  'DMTP_REFUSED',
+  'DMTP_PROTOCOL',
+  'DMTP_TIMEOUT',
+  'SIGNET_NOT_FOUND',
+  'SIGNET_REVOKED',
   // STACIE
   'BAD_PASSWORD',
   'BAD_PARAMETER',

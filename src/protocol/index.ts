@@ -1,3 +1,13 @@
+export * from './dmtp/client.js';
+export {
+  type ConnectFailure,
+  isTemporaryFailure,
+  type ProtocolReason,
+  type UntrustedReason,
+} from './dmtp/client-errors.js';
+export * from './dmtp/client-reader.js';
+export * from './dmtp/client-replies.js';
+export * from './dmtp/client-tls.js';
 export * from './dmtp/command.js';
 export * from './dmtp/fingerprint.js';
 export * from './dmtp/signets.js';

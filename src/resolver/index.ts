@@ -67,4 +67,21 @@ export {
   isLoopbackAddress,
   parseServerAddress,
 } from './server-address.js';
+export {
+  type ChainLink,
+  DEFAULT_ORG_SIGNET_TTL_SECONDS,
+  DEFAULT_SIGNET_NEGATIVE_TTL_SECONDS,
+  DEFAULT_USER_SIGNET_TTL_SECONDS,
+  type LocalSignetSource,
+  type OrgSignetResolution,
+  parseAddress,
+  SignetResolver,
+  type SignetResolverOptions,
+  type SignetServer,
+  type SignetSource,
+  type SignetSubject,
+  staticSignetSource,
+  type UserLookupOptions,
+  type UserSignetResolution,
+} from './signets.js';
 export * from './types.js';

@@ -137,6 +137,22 @@ export function otherHeaderFields(data: Uint8Array): { key: string; line: Buffer
   return out.map((f) => ({ key: f.key, line: Buffer.from(f.lines.join('\r\n'), 'latin1') }));
 }
 
+/** Chunk 33 given as values (e.g. an opened message's commonHeaders): single-line text or null. */
+function checkedFields(f: CommonHeaderFields | CommonHeaders): Partial<CommonHeaderFields> {
+  if (!f || typeof f !== 'object')
+    throw new DimeError('BAD_INPUT', 'common headers must be chunk 33 data or fields');
+  const out: Partial<CommonHeaderFields> = {};
+  for (const key of COMMON_KEYS) {
+    const v = f[key];
+    if (v === null || v === undefined) continue;
+    if (typeof v !== 'string' || /[\r\n]/.test(v)) {
+      throw new DimeError('BAD_INPUT', `common header "${OUTPUT_NAMES[key]}" must be one line of text`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
 /** Fields of chunk 34 that the writer replaces with its own (message.md §8 DIME → MIME). */
 const REWRITTEN_KEYS = new Set(['mime-version', 'content-type', 'content-transfer-encoding']);
 
@@ -146,12 +162,15 @@ const REWRITTEN_KEYS = new Set(['mime-version', 'content-type', 'content-transfe
  * as they are (except MIME-Version, Content-Type and Content-Transfer-Encoding, which the writer
  * sets), then `MIME-Version: 1.0`.
  */
-export function messageHeaderBlock(common: Uint8Array, other: Uint8Array | null | undefined): Buffer {
-  const fields: CommonHeaderFields = parseCommonHeaders(common);
+export function messageHeaderBlock(
+  common: Uint8Array | CommonHeaderFields | CommonHeaders,
+  other: Uint8Array | null | undefined,
+): Buffer {
+  const fields = common instanceof Uint8Array ? parseCommonHeaders(common) : checkedFields(common);
   const out: Buffer[] = [];
   for (const key of COMMON_KEYS) {
     const value = fields[key];
-    if (value === null) continue;
+    if (value === null || value === undefined) continue;
     out.push(Buffer.from(libmime.foldLines(`${OUTPUT_NAMES[key]}: ${value}`, 76), 'utf8'), CRLF);
   }
   if (other) {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DimeError } from '../../errors/index.js';
+import type { CommonHeaderFields, CommonHeaders } from '../headers.js';
 import { type EntityStart, entityBytes, type PartKind, startEntity } from './entity.js';
 import { messageHeaderBlock } from './headers.js';
 import { asBuffer, type ByteSource, CRLF, collect } from './streams.js';
 
 export interface JoinHeaders {
-  /** Chunk 33 data. */
-  commonHeaders: Uint8Array | string;
+  /** Chunk 33 data, or its values (an opened message's `commonHeaders`). */
+  commonHeaders: Uint8Array | string | CommonHeaderFields | CommonHeaders;
   /** Chunk 34 data (absent: no other headers). */
   otherHeaders?: Uint8Array | string | null;
 }
@@ -36,6 +37,10 @@ function bytes(x: Uint8Array | string): Uint8Array {
   return typeof x === 'string' ? Buffer.from(x, 'utf8') : x;
 }
 
+function commonOf(x: JoinHeaders['commonHeaders']): Uint8Array | CommonHeaderFields | CommonHeaders {
+  return typeof x === 'string' ? Buffer.from(x, 'utf8') : x;
+}
+
 function dataSource(d: ByteSource | string): ByteSource {
   return typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
 }
@@ -59,8 +64,10 @@ export async function* joinMimeStream(
   const boundary = options.boundary ?? `=_dime_${randomBytes(16).toString('hex')}`;
   if (!BOUNDARY.test(boundary))
     throw new DimeError('BAD_INPUT', `"${boundary}" is not a valid MIME boundary`);
+  if (!headers || typeof headers !== 'object')
+    throw new DimeError('BAD_INPUT', 'the message headers are required');
   const head = messageHeaderBlock(
-    bytes(headers.commonHeaders),
+    commonOf(headers.commonHeaders),
     headers.otherHeaders ? bytes(headers.otherHeaders) : null,
   );
   const it = (
@@ -145,7 +152,7 @@ export async function* joinMimeStream(
 
 /** A message's DIME parts, as mimeToParts gives them or as opened from chunks. */
 export interface PartsInput {
-  commonHeaders: Uint8Array | string;
+  commonHeaders: JoinHeaders['commonHeaders'];
   otherHeaders?: Uint8Array | string | null;
   display: readonly (Uint8Array | string)[];
   attachments?: readonly (Uint8Array | string)[];

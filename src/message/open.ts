@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
 import { crypto } from '../crypto/index.js';
 import { bytesEqual } from '../encoding/bytes.js';
 import { DimeError } from '../errors/index.js';
-import { cbcInto, KeyslotOpener } from './chunk-cipher.js';
+import { CIPHER_SLICE, cbcInto, KeyslotOpener } from './chunk-cipher.js';
 import {
   type Actor,
   CHUNK_HEADER_SIZE,
@@ -17,10 +17,11 @@ import { ed25519Verify, type RangeCheck, rangeCheck } from './ed25519.js';
 import { type EnvelopeFields, parseEnvelope } from './envelope.js';
 import { wireChunksOf } from './framing.js';
 import { type CommonHeaderFields, parseCommonHeaders } from './headers.js';
-import { deriveKek, type Kek } from './kek.js';
+import { deriveKek, type Kek, wipeKek } from './kek.js';
+import { type ChunkKey, wipeChunkKey } from './keyslot.js';
 import { type ChunkRef, type MessageLayout, scanMessage } from './layout.js';
 import { checkFingerprint, checkOpenOptions, type OpenOptions } from './open-options.js';
-import { decodeStandardPayload, type StandardPayload } from './payload.js';
+import { decodeStandardPayload, PayloadCheck, type StandardPayload } from './payload.js';
 import {
   type ChunkHash,
   isContentChunk,
@@ -28,7 +29,7 @@ import {
   signatureRange,
   verifyTreeSignatureFromHashes,
 } from './signature-inputs.js';
-import { type ByteSource, MemorySource } from './source.js';
+import { BLOCK_SIZE, type ByteSource, MemorySource } from './source.js';
 import type {
   ChunkSignatureStatus,
   EnvelopeView,
@@ -107,7 +108,7 @@ export interface OpenedSource {
 /** Reads chunks from a source: views in memory; from a file into buffers reused for large chunks. */
 class ChunkReader {
   private big: Uint8Array | null = null;
-  private plainBig: Uint8Array | null = null;
+  private block: Uint8Array | null = null;
   private readonly opener: KeyslotOpener;
 
   constructor(
@@ -127,8 +128,13 @@ class ChunkReader {
     return this.source.read(c.offset, c.size, this.big);
   }
 
-  /** Decrypts a chunk's payload with the actor's keyslot; `keep` gives it its own buffer. */
-  decrypt(c: ChunkRef, serialized: Uint8Array, keep: boolean): Uint8Array {
+  /** Whether a chunk is read in blocks rather than whole (large chunks of a file). */
+  streams(c: ChunkRef): boolean {
+    return c.size > 65536 && this.source.view(c.offset, c.size) === null;
+  }
+
+  /** The chunk key from the actor's keyslot (`serialized`: the chunk, else read from the source). */
+  chunkKey(c: ChunkRef, serialized?: Uint8Array): ChunkKey {
     const i = slotIndex(c.type, this.actor);
     if (i < 0) {
       throw new DimeError(
@@ -141,31 +147,58 @@ class ChunkReader {
       );
     }
     const slotAt = CHUNK_HEADER_SIZE + c.payloadLength + i * KEYSLOT_SIZE;
-    const ck = this.opener.open(serialized.subarray(slotAt, slotAt + KEYSLOT_SIZE));
-    let out: Uint8Array;
-    if (keep || c.payloadLength <= 65536) out = new Uint8Array(c.payloadLength);
-    else {
-      if (!this.plainBig || this.plainBig.length < c.payloadLength) {
-        this.plainBig = new Uint8Array(Math.max(c.payloadLength, 1 << 20));
-      }
-      out = this.plainBig.subarray(0, c.payloadLength);
-    }
+    const slot = serialized
+      ? serialized.subarray(slotAt, slotAt + KEYSLOT_SIZE)
+      : this.source.read(c.offset + slotAt, KEYSLOT_SIZE);
+    return this.opener.open(slot);
+  }
+
+  /** Decrypts a chunk's payload (from its serialized bytes) into a buffer of its own. */
+  decrypt(c: ChunkRef, serialized: Uint8Array): Uint8Array {
+    const ck = this.chunkKey(c, serialized);
     try {
-      return cbcInto(
-        'decrypt',
-        ck.key,
-        ck.iv,
-        serialized.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + c.payloadLength),
-        out,
-      );
+      const payload = serialized.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + c.payloadLength);
+      return cbcInto('decrypt', ck.key, ck.iv, payload, new Uint8Array(c.payloadLength));
     } finally {
-      crypto().zeroize(ck.key);
-      crypto().zeroize(ck.iv);
+      wipeChunkKey(ck);
     }
   }
 
-  wipe(): void {
-    if (this.plainBig) crypto().zeroize(this.plainBig);
+  /**
+   * Reads a chunk of a file in blocks: every block of the serialized chunk goes to `serialized`
+   * (hashes, signature ranges); the payload is decrypted on the way into `check`. A framing error
+   * stops the decryption, not the reading, and is returned.
+   */
+  stream(c: ChunkRef, serialized: (block: Uint8Array) => void, check: PayloadCheck): DimeError | null {
+    const ck = this.chunkKey(c);
+    const d = createDecipheriv('aes-256-cbc', ck.key, ck.iv);
+    d.setAutoPadding(false);
+    wipeChunkKey(ck);
+    let failed: DimeError | null = null;
+    const plain = (b: Uint8Array) => {
+      if (failed || b.length === 0) return;
+      try {
+        check.update(b);
+      } catch (e) {
+        if (!(e instanceof DimeError)) throw e;
+        failed = e;
+      }
+    };
+    this.block ??= new Uint8Array(BLOCK_SIZE);
+    const payloadStart = c.offset + CHUNK_HEADER_SIZE;
+    const payloadEnd = payloadStart + c.payloadLength;
+    for (let at = c.offset; at < c.offset + c.size; at += this.block.length) {
+      const n = Math.min(this.block.length, c.offset + c.size - at);
+      const b = this.source.read(at, n, this.block);
+      serialized(b);
+      const from = Math.max(at, payloadStart);
+      const to = Math.min(at + n, payloadEnd);
+      for (let x = from; x < to; x += CIPHER_SLICE) {
+        plain(d.update(b.subarray(x - at, Math.min(to, x + CIPHER_SLICE) - at)));
+      }
+    }
+    plain(d.final());
+    return failed;
   }
 }
 
@@ -236,7 +269,7 @@ export function peekEnvelope(
   const reader = new ChunkReader(source, actorKek(source, layout, keys.encryptionPrivate), a);
   const decrypt = (i: number): DecryptedChunk => {
     const ref = layout.chunks[i]!;
-    const plain = reader.decrypt(ref, reader.bytes(ref), true);
+    const plain = reader.decrypt(ref, reader.bytes(ref));
     return { plain, standard: decodeStandardPayload(plain) };
   };
   return readEnvelope(layout.chunks, a, decrypt).envelope;
@@ -267,7 +300,7 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
     const known = decrypted.get(index);
     if (known) return known;
     const ref = chunks[index]!;
-    const plain = reader.decrypt(ref, reader.bytes(ref), true);
+    const plain = reader.decrypt(ref, reader.bytes(ref));
     const standard = chunkSpec(ref.type)!.payload === 'standard' ? decodeStandardPayload(plain) : null;
     const d = { plain, standard };
     decrypted.set(index, d);
@@ -281,14 +314,17 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
 
   const authorKey = signets.author?.signingKey;
   const chunkSigs: ChunkSignatureStatus[] = [];
-  const checkPlaintextSignature = (index: number, s: StandardPayload) => {
+  /** The key plaintext signatures are checked with (null: not checked). */
+  const chunkSigKey = verify && authorKey ? authorKey : null;
+  /** Records a plaintext signature verdict (null: not checked); a bad one throws unless reporting. */
+  const recordPlaintextSignature = (index: number, valid: boolean | null) => {
     const type = chunks[index]!.type;
-    if (!verify || !authorKey) {
+    if (valid === null) {
       // the destination has no author signet unless one is given (libdime skips this check)
       chunkSigs.push({ type, index, status: 'unverified' });
       return;
     }
-    if (!ed25519Verify(authorKey, s.signed, s.signature)) {
+    if (!valid) {
       if (report) {
         chunkSigs.push({ type, index, status: 'invalid' });
         return;
@@ -297,6 +333,8 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
     }
     chunkSigs.push({ type, index, status: 'valid' });
   };
+  const checkPlaintextSignature = (index: number, s: StandardPayload) =>
+    recordPlaintextSignature(index, chunkSigKey ? ed25519Verify(chunkSigKey, s.signed, s.signature) : null);
 
   try {
     // 1. envelope chunks: framing, parse, fingerprints, plaintext signatures
@@ -382,13 +420,35 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       const isContent =
         deferred === null && CONTENT_TYPES.has(ref.type) && visible(ref.type) && !decrypted.has(i);
       if (!tree && ranges.length === 0 && !isContent) continue;
+      const keep = retain || ref.type === ChunkType.COMMON_HEADERS || ref.type === ChunkType.OTHER_HEADERS;
+      if (isContent && !keep && reader.streams(ref)) {
+        // a large chunk of a file: read in blocks, decrypted and checked on the way
+        const hash = tree ? createHash('sha512') : null;
+        const check = new PayloadCheck(ref.payloadLength, chunkSigKey);
+        const feed = (b: Uint8Array) => {
+          hash?.update(b);
+          for (const p of ranges) p.check.update(b);
+        };
+        let failed = reader.stream(ref, feed, check);
+        if (hash) hashes.set(i, new Uint8Array(hash.digest()));
+        try {
+          if (failed) throw failed;
+          const r = check.finish();
+          recordPlaintextSignature(i, r.signatureValid);
+          content.push({ index: i, type: ref.type, flags: r.flags, dataLength: r.dataLength });
+        } catch (e) {
+          if (!(e instanceof DimeError)) throw e;
+          failed = e;
+        }
+        if (failed) deferred = failed;
+        continue;
+      }
       const bytes = reader.bytes(ref);
       if (tree) hashes.set(i, new Uint8Array(createHash('sha512').update(bytes).digest()));
       for (const p of ranges) p.check.update(bytes);
       if (!isContent) continue;
-      const keep = retain || ref.type === ChunkType.COMMON_HEADERS || ref.type === ChunkType.OTHER_HEADERS;
       try {
-        const plain = reader.decrypt(ref, bytes, keep);
+        const plain = reader.decrypt(ref, bytes);
         const standard = decodeStandardPayload(plain);
         checkPlaintextSignature(i, standard);
         if (keep) decrypted.set(i, { plain, standard });
@@ -454,17 +514,30 @@ export function openSource(source: ByteSource, options: OpenSourceOptions): Open
       decrypted,
       hashes,
     };
-  } finally {
-    reader.wipe();
+  } catch (e) {
+    wipeKek(kek);
+    throw e;
   }
 }
 
 /**
  * One part's data after openSource checked the message, chunk by chunk (≤ 16 MiB each, each in
- * its own buffer). From a file, each chunk is hashed again and must match what the checking pass
+ * its own buffer), or in slices of `sliceSize` bytes (for stream consumers that queue what they
+ * are given). From a file, each chunk is hashed again and must match what the checking pass
  * saw (the file cannot change in between unnoticed), then decrypted again.
  */
-export function* partChunks(source: ByteSource, opened: OpenedSource, part: PartRef): Generator<Uint8Array> {
+export function* partChunks(
+  source: ByteSource,
+  opened: OpenedSource,
+  part: PartRef,
+  sliceSize = 0,
+): Generator<Uint8Array> {
+  if (sliceSize > 0) {
+    for (const d of partChunks(source, opened, part)) {
+      for (let at = 0; at < d.length; at += sliceSize) yield d.subarray(at, at + sliceSize);
+    }
+    return;
+  }
   const reader = new ChunkReader(source, opened.kek, opened.actor);
   for (const i of part.chunks) {
     const known = opened.decrypted.get(i);
@@ -478,7 +551,25 @@ export function* partChunks(source: ByteSource, opened: OpenedSource, part: Part
     if (hash && !bytesEqual(new Uint8Array(createHash('sha512').update(bytes).digest()), hash)) {
       throw new DimeError('IO_ERROR', 'the message changed while it was being read');
     }
-    yield decodeStandardPayload(reader.decrypt(ref, bytes, true)).data;
+    if (!reader.streams(ref)) {
+      yield decodeStandardPayload(reader.decrypt(ref, bytes)).data;
+      continue;
+    }
+    // a large chunk from a file: decrypted in slices from the checked bytes, data handed on as it comes
+    const ck = reader.chunkKey(ref, bytes);
+    const d = createDecipheriv('aes-256-cbc', ck.key, ck.iv);
+    d.setAutoPadding(false);
+    wipeChunkKey(ck);
+    const out: Uint8Array[] = [];
+    const check = new PayloadCheck(ref.payloadLength, null, (x) => out.push(x));
+    const payload = bytes.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + ref.payloadLength);
+    for (let at = 0; at <= payload.length; at += CIPHER_SLICE) {
+      const plain = at < payload.length ? d.update(payload.subarray(at, at + CIPHER_SLICE)) : d.final();
+      if (plain.length > 0) check.update(plain);
+      yield* out;
+      out.length = 0;
+    }
+    check.finish();
   }
 }
 

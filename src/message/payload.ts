@@ -8,6 +8,7 @@ import {
   STANDARD_OVERHEAD,
   UNSUPPORTED_FLAGS,
 } from './constants.js';
+import { Ed25519Verifier } from './ed25519.js';
 
 /**
  * How the encoder picks the padding (message.md §2.2). 'random' is libdime's default algorithm
@@ -102,36 +103,106 @@ export function encodeStandardPayload(
 }
 
 /**
- * Splits a decrypted STANDARD payload and checks its framing like libdime's
- * `dmsg_chunk_data_get`, but stricter: data_len ≥ 1, pad byte = P mod 256 and every padding byte
+ * Checks a decrypted STANDARD payload as it streams in slices (message.md §2.2), like libdime's
+ * `dmsg_chunk_data_get` but stricter: data_len ≥ 1, pad byte = P mod 256 and every padding byte
  * equal to it. A framing error after decryption means a wrong key or corrupted bytes, so it is
- * reported as DECRYPT_FAILED. Unsupported flags (1, 2, 4) are BAD_MESSAGE.
+ * DECRYPT_FAILED; unsupported flags (1, 2, 4) are BAD_MESSAGE (reported last, as the buffered
+ * decoder does). With `verifyKey`, the author's plaintext signature over bytes [64 …) is checked
+ * on the way (one pass); `onData` receives the data segment in order.
  */
+export class PayloadCheck {
+  private pos = 0;
+  private readonly head = new Uint8Array(STANDARD_OVERHEAD);
+  private verifier: Ed25519Verifier | null = null;
+  dataLength = -1;
+  flags = 0;
+  padByte = 0;
+
+  constructor(
+    readonly payloadLength: number,
+    private readonly verifyKey: Uint8Array | null = null,
+    private readonly onData: ((data: Uint8Array) => void) | null = null,
+  ) {
+    if (payloadLength < STANDARD_OVERHEAD + 1) bad('payload too short');
+  }
+
+  /** The signature field (valid once 64 bytes were given). */
+  get signature(): Uint8Array {
+    return this.head.subarray(0, 64);
+  }
+
+  update(plain: Uint8Array): void {
+    let rest = plain;
+    if (this.pos < STANDARD_OVERHEAD) {
+      const n = Math.min(STANDARD_OVERHEAD - this.pos, rest.length);
+      this.head.set(rest.subarray(0, n), this.pos);
+      this.pos += n;
+      rest = rest.subarray(n);
+      if (this.pos === STANDARD_OVERHEAD) this.parseHead();
+    }
+    if (rest.length === 0) return;
+    if (this.pos + rest.length > this.payloadLength) bad('more bytes than the payload holds');
+    this.verifier?.update(rest);
+    const dataEnd = STANDARD_OVERHEAD + this.dataLength;
+    const start = this.pos;
+    const end = start + rest.length;
+    if (start < dataEnd && this.onData) this.onData(rest.subarray(0, Math.min(end, dataEnd) - start));
+    for (let i = Math.max(start, dataEnd); i < end; i++) {
+      if (rest[i - start] !== this.padByte) bad('padding bytes differ from the pad byte');
+    }
+    this.pos = end;
+  }
+
+  private parseHead(): void {
+    const dataLen = readU24(this.head, 64);
+    if (dataLen < 1) bad('empty data segment');
+    if (STANDARD_OVERHEAD + dataLen > this.payloadLength) bad('data length runs past the payload');
+    const padLen = this.payloadLength - STANDARD_OVERHEAD - dataLen;
+    const padByte = this.head[68]!;
+    if (padByte !== (padLen & 0xff)) bad('pad byte does not match the padding length');
+    this.dataLength = dataLen;
+    this.padByte = padByte;
+    this.flags = this.head[67]!;
+    if (this.verifyKey) {
+      this.verifier = new Ed25519Verifier(this.verifyKey, this.head.slice(0, 64));
+      this.verifier.update(this.head.subarray(64));
+    }
+  }
+
+  /** Ends the payload: its framing is complete; the signature verdict (null: not checked). */
+  finish(): { flags: number; dataLength: number; signatureValid: boolean | null } {
+    if (this.pos !== this.payloadLength) bad('the payload ended early');
+    if (this.flags & UNSUPPORTED_FLAGS) {
+      throw new DimeError(
+        'BAD_MESSAGE',
+        `chunk flags ${this.flags} use an unimplemented feature (1, 2 or 4)`,
+        {
+          flags: this.flags,
+        },
+      );
+    }
+    return {
+      flags: this.flags,
+      dataLength: this.dataLength,
+      signatureValid: this.verifier ? this.verifier.finish() : null,
+    };
+  }
+}
+
+function bad(why: string): never {
+  throw new DimeError('DECRYPT_FAILED', `chunk plaintext is malformed: ${why}`);
+}
+
+/** Splits a decrypted STANDARD payload in memory and checks its framing (PayloadCheck). */
 export function decodeStandardPayload(plain: Uint8Array): StandardPayload {
-  const bad = (why: string): never => {
-    throw new DimeError('DECRYPT_FAILED', `chunk plaintext is malformed: ${why}`);
-  };
-  if (plain.length < STANDARD_OVERHEAD + 1) bad('payload too short');
-  const dataLen = readU24(plain, 64);
-  if (dataLen < 1) bad('empty data segment');
-  if (STANDARD_OVERHEAD + dataLen > plain.length) bad('data length runs past the payload');
-  const padLen = plain.length - STANDARD_OVERHEAD - dataLen;
-  const padByte = plain[68]!;
-  if (padByte !== (padLen & 0xff)) bad('pad byte does not match the padding length');
-  for (let i = STANDARD_OVERHEAD + dataLen; i < plain.length; i++) {
-    if (plain[i] !== padByte) bad('padding bytes differ from the pad byte');
-  }
-  const flags = plain[67]!;
-  if (flags & UNSUPPORTED_FLAGS) {
-    throw new DimeError('BAD_MESSAGE', `chunk flags ${flags} use an unimplemented feature (1, 2 or 4)`, {
-      flags,
-    });
-  }
+  const check = new PayloadCheck(plain.length);
+  check.update(plain);
+  const { flags, dataLength } = check.finish();
   return {
     signature: plain.subarray(0, 64),
     signed: plain.subarray(64),
     flags,
-    padByte,
-    data: plain.subarray(STANDARD_OVERHEAD, STANDARD_OVERHEAD + dataLen),
+    padByte: check.padByte,
+    data: plain.subarray(STANDARD_OVERHEAD, STANDARD_OVERHEAD + dataLength),
   };
 }

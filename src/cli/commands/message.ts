@@ -41,6 +41,8 @@ import { printJson, writeOutput } from '../io.js';
 
 /** Display parts up to this size are shown as text (`open --json` body and display data). */
 const TEXT_LIMIT = 1024 * 1024;
+/** Part data goes to the MIME code in slices of this size (its streams queue what they get). */
+const SLICE = 256 * 1024;
 
 interface KeyOptions extends KeyReadOptions {
   key: string;
@@ -174,7 +176,7 @@ async function describePart(
     return { info: await describeEntityStream(raw, { kind, index }), part, raw };
   }
   return {
-    info: await describeEntityStream(partChunks(input.source, o, part), { kind, index }),
+    info: await describeEntityStream(partChunks(input.source, o, part, SLICE), { kind, index }),
     part,
     raw: null,
   };
@@ -268,9 +270,10 @@ async function writeMime(input: MessageInput, o: OpenedSource): Promise<void> {
     throw new DimeError('NOT_AUTHORIZED', `the ${o.actor} cannot read the message content (no --mime)`);
   }
   async function* parts() {
-    for (const p of o.display) yield { kind: 'display' as const, data: partChunks(input.source, o, p) };
+    for (const p of o.display)
+      yield { kind: 'display' as const, data: partChunks(input.source, o, p, SLICE) };
     for (const p of o.attachments)
-      yield { kind: 'attachment' as const, data: partChunks(input.source, o, p) };
+      yield { kind: 'attachment' as const, data: partChunks(input.source, o, p, SLICE) };
   }
   const out = joinMimeStream({ commonHeaders: o.commonHeaders.raw, otherHeaders: o.otherHeaders }, parts(), {
     counts: { display: o.display.length, attachments: o.attachments.length },

@@ -3,7 +3,7 @@ import { DimeError } from '../../errors/index.js';
 import type { CommonHeaderFields, CommonHeaders } from '../headers.js';
 import { type EntityStart, entityBytes, type PartKind, startEntity } from './entity.js';
 import { messageHeaderBlock } from './headers.js';
-import { asBuffer, type ByteSource, CRLF, collect } from './streams.js';
+import { asBuffer, type ByteSource, CRLF, coalesce, collect } from './streams.js';
 
 export interface JoinHeaders {
   /** Chunk 33 data, or its values (an opened message's `commonHeaders`). */
@@ -61,6 +61,15 @@ export async function* joinMimeStream(
   parts: AsyncIterable<StreamPart> | Iterable<StreamPart>,
   options: MimeJoinOptions = {},
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  // the pieces are often line-sized: hand them out in chunks of about 64 KiB
+  yield* coalesce(joinPieces(headers, parts, options));
+}
+
+async function* joinPieces(
+  headers: JoinHeaders,
+  parts: AsyncIterable<StreamPart> | Iterable<StreamPart>,
+  options: MimeJoinOptions,
+): AsyncGenerator<Buffer> {
   const boundary = options.boundary ?? `=_dime_${randomBytes(16).toString('hex')}`;
   if (!BOUNDARY.test(boundary))
     throw new DimeError('BAD_INPUT', `"${boundary}" is not a valid MIME boundary`);
@@ -131,7 +140,6 @@ export async function* joinMimeStream(
   if (single) {
     yield head;
     yield* firstBytes;
-    // drain a caller's parts iterable that said more would come (counts): nothing to write
     return;
   }
 

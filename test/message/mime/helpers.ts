@@ -3,6 +3,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import PostalMime from 'postal-mime';
 import { expect } from 'vitest';
 import {
+  type ByteSource,
   type MimeParts,
   type MimeSplitOptions,
   mimeToParts,
@@ -35,10 +36,7 @@ export function chunked(buf: Uint8Array, sizes: readonly number[]): Uint8Array[]
 }
 
 /** splitMimeStream's output collected into the buffered shape. */
-export async function splitCollected(
-  input: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-  options?: MimeSplitOptions,
-) {
+export async function splitCollected(input: ByteSource, options?: MimeSplitOptions) {
   const out: MimeParts = {
     commonHeaders: new Uint8Array(0),
     otherHeaders: new Uint8Array(0),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DimeError } from '../../../src/errors/index.js';
 import { formatCommonHeaders, parseCommonHeaders } from '../../../src/message/headers.js';
@@ -758,6 +759,17 @@ describe('streaming agrees with buffered', () => {
       if (item.kind === 'attachment') seen.push(text(await collect(item.data)));
     }
     expect(seen).toEqual(buffered.attachments.map(text));
+  });
+
+  it('reads a Node Readable', async () => {
+    const eml = await compose({
+      from: 'a@alpha.test',
+      to: 'b@beta.test',
+      text: 'x',
+      attachments: [{ content: 'y' }],
+    });
+    const fromReadable = await splitCollected(Readable.from(chunked(eml, [10]).map((c) => Buffer.from(c))));
+    expect(fromReadable).toEqual(await mimeToParts(eml));
   });
 
   it('refuses part data read after the next part was requested', async () => {

@@ -3,6 +3,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerRecordCommands } from './commands/record.js';
+import { registerResolveCommand } from './commands/resolve.js';
 import { registerSignetCommands } from './commands/signet.js';
 
 export const VERSION = '0.1.0';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerSignetCommands(program);
   registerRecordCommands(program);
+  registerResolveCommand(program);
   registerMessageCommands(program);
   registerDemoCommand(program);
   return program;

@@ -24,7 +24,7 @@
  * * missing.test — no `_dx` record.
  */
 
-import type net from 'node:net';
+import net from 'node:net';
 import { generateKeys } from '../../src/keys/index.js';
 import {
   createMailListener,
@@ -41,7 +41,18 @@ import { createSsr, signRequest } from '../../src/signet/index.js';
 import { aRecord, type DnsHarness, dxRecord, mxRecord, startDnsHarness } from '../helpers/dns-harness.js';
 import { createTestCa, type TestCa } from '../protocol/dmtp-client-certs.js';
 import { makeOrg, makeUser, type OrgFixture, TestHooks, type UserFixture } from '../protocol/helpers.js';
-import { closedPort } from './helpers.js';
+
+/** A loopback port where nothing listens right now (no vitest import: the world also runs outside tests). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
+  });
+}
 
 export const DOMAINS = [
   'alpha.test',

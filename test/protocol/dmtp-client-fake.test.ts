@@ -295,6 +295,24 @@ describe('banner and greeting', () => {
       'TLS_UNTRUSTED',
     );
     expect(e2.context.reason).toBe('chain');
+    // a name the certificate does not carry: fine with a pin on a secure record (no x509 check) …
+    const g = await fake(
+      'tls',
+      greeting(async (c) => void (await c.line())),
+    );
+    const elsewhere = { ...target('dmtp'), host: 'dx.elsewhere.test' };
+    const ok = await DmtpConnection.open(elsewhere, opts(g.port, { portOverrides: () => g.port }));
+    expect(ok.tls.certificate).toMatchObject({ check: 'pin', hostname: 'skipped' });
+    ok.close();
+    // … but the host-name check fails first on an insecure record
+    const e3 = await expectDimeError(
+      DmtpConnection.open(
+        { ...elsewhere, dnssec: 'insecure' },
+        opts(g.port, { portOverrides: () => g.port }),
+      ),
+      'TLS_UNTRUSTED',
+    );
+    expect(e3.context.reason).toBe('hostname');
   });
 });
 

@@ -45,6 +45,13 @@ export const DIME_ERROR_CODES = [
   // STACIE
   'BAD_PASSWORD',
   'BAD_PARAMETER',
+  // mail store and accounts (src/store)
+  'NOT_FOUND',
+  'CONFLICT',
+  'QUOTA_EXCEEDED',
+  'BAD_CREDENTIALS',
+  'ACCOUNT_DISABLED',
+  'STORE_FAILED',
   // inputs, environment
   'BAD_INPUT',
   'TOO_LARGE',

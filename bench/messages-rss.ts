@@ -19,12 +19,18 @@ const ACTORS: readonly Actor[] = ['author', 'origin', 'destination', 'recipient'
 
 /** The child: runs the CLI program from dist and prints its peak RSS last on stderr. */
 const CHILD = `
+import { readFileSync } from 'node:fs';
 const [{ buildProgram }, { runProgram }] = await Promise.all([
   import(${JSON.stringify(pathToFileURL(join(REPO, 'dist/cli/program.js')).href)}),
   import(${JSON.stringify(pathToFileURL(join(REPO, 'dist/cli/run.js')).href)}),
 ]);
 const code = await runProgram(buildProgram(), ['node', 'dime', ...process.argv.slice(1)]);
-process.stderr.write('\\nmax_rss_kb=' + process.resourceUsage().maxRSS + '\\n');
+// VmHWM: the peak RSS of this process image (getrusage's maxrss carries the parent's over exec)
+let peak = process.resourceUsage().maxRSS;
+try {
+  peak = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+} catch {}
+process.stderr.write('\\nmax_rss_kb=' + peak + '\\n');
 process.exitCode = code;
 `;
 
@@ -41,7 +47,7 @@ export function runMeasured(args: string[], stdoutFile?: string): Promise<Measur
   return new Promise((done, fail) => {
     const start = process.hrtime.bigint();
     const out = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, ...args], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, '--', ...args], {
       stdio: ['ignore', out, 'pipe'],
     });
     const chunks: Buffer[] = [];

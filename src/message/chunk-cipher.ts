@@ -134,13 +134,18 @@ export class RandomPool {
   private pool = new Uint8Array(0);
   private at = 0;
 
-  constructor(private readonly rng?: Rng) {}
+  /** `expected`: how many bytes the caller will take (the first refill draws that many at once). */
+  constructor(
+    private readonly rng?: Rng,
+    private expected = 4096,
+  ) {}
 
   take(n: number): Uint8Array {
     if (this.rng) return this.rng(n);
     if (this.at + n > this.pool.length) {
       wipe(this.pool);
-      this.pool = new Uint8Array(Math.max(4096, n));
+      this.pool = new Uint8Array(Math.max(this.expected, n));
+      this.expected = 4096;
       randomFillSync(this.pool);
       this.at = 0;
     }

@@ -158,7 +158,13 @@ class ChunkReader {
     const ck = this.chunkKey(c, serialized);
     try {
       const payload = serialized.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + c.payloadLength);
-      return cbcInto('decrypt', ck.key, ck.iv, payload, new Uint8Array(c.payloadLength));
+      if (payload.length > CIPHER_SLICE) {
+        return cbcInto('decrypt', ck.key, ck.iv, payload, new Uint8Array(c.payloadLength));
+      }
+      // one call: OpenSSL's output buffer is the plaintext (no padding, so final() adds nothing)
+      const d = createDecipheriv('aes-256-cbc', ck.key, ck.iv);
+      d.setAutoPadding(false);
+      return d.update(payload);
     } finally {
       wipeChunkKey(ck);
     }
@@ -214,10 +220,19 @@ class ChunkReader {
 function actorKek(source: ByteSource, layout: MessageLayout, encryptionPrivate: Uint8Array): Kek {
   const ephemeral = layout.chunks.find((x) => x.type === ChunkType.EPHEMERAL)!;
   const ePub = new Uint8Array(source.read(ephemeral.offset + CHUNK_HEADER_SIZE, ephemeral.payloadLength));
-  if (!crypto().secp256k1PublicKeyValid(ePub)) {
-    throw new DimeError('BAD_KEY', 'the ephemeral key (chunk 2) is not a compressed secp256k1 point');
+  const bad = () =>
+    new DimeError('BAD_KEY', 'the ephemeral key (chunk 2) is not a compressed secp256k1 point');
+  if (ePub[0] !== 2 && ePub[0] !== 3) throw bad();
+  if (!crypto().secp256k1PrivateKeyValid(encryptionPrivate)) {
+    throw new DimeError('BAD_KEY', 'secp256k1 private key is not a valid scalar');
   }
-  return deriveKek(encryptionPrivate, ePub);
+  try {
+    // the ECDH parses the point, and refuses one that is not on the curve
+    return deriveKek(encryptionPrivate, ePub, true);
+  } catch (e) {
+    if (e instanceof DimeError && e.code === 'BAD_KEY') throw bad();
+    throw e;
+  }
 }
 
 const emptyEnvelope = (): EnvelopeView => ({

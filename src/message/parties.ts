@@ -38,9 +38,16 @@ export function identityOf(actor: Actor, s: Signet, given: string | undefined): 
   return id;
 }
 
-/** The crypto fingerprint the envelope carries for this signet. */
+const fingerprints = new WeakMap<Signet, string>();
+
+/** The crypto fingerprint the envelope carries for this signet (computed once per parsed signet). */
 export function envelopeFingerprint(s: Signet): string {
-  return cryptoFingerprintB64(s);
+  let fp = fingerprints.get(s);
+  if (fp === undefined) {
+    fp = cryptoFingerprintB64(s);
+    fingerprints.set(s, fp);
+  }
+  return fp;
 }
 
 /** Private keys must belong to the signet they act for. */

@@ -225,7 +225,12 @@ export class SealWriter {
     });
 
     // padding: libdime's algorithm per chunk; the chunks of a repeated section share one length
-    this.pool = new RandomPool(options.rng);
+    // random bytes: a padding byte per STANDARD chunk, then per encrypted chunk its key, IV and a
+    // nonce per keyslot (the 4 STANDARD header chunks, the content chunks, 5 signature chunks)
+    let need = plain.length;
+    for (const p of plain) need += 48 + 16 * chunkSpec(p.type)!.slots.length;
+    for (const t of SIGNATURE_TYPES) need += 48 + 16 * chunkSpec(t)!.slots.length;
+    this.pool = new RandomPool(options.rng, need);
     const rs = plain.map(() => (padding === 'random' ? this.pool.take(1)[0]! : 0));
     const padLens: number[] = new Array(plain.length);
     for (const type of new Set(plain.map((p) => p.type))) {

@@ -192,7 +192,7 @@ export async function checkInboundAuthentication(
   for (const r of dkimResult.results) ar.push(libmime.foldLines(r.info, 160));
   ar.push(libmime.foldLines(spfResult.info, 160));
   if (arcResult.info) ar.push(libmime.foldLines(arcResult.info, 160));
-  if (dmarcResult?.info) ar.push(libmime.foldLines(dmarcResult.info, 160));
+  if (dmarcResult !== false && dmarcResult.info !== '') ar.push(libmime.foldLines(dmarcResult.info, 160));
   const authResultsHeader = `Authentication-Results: ${mta};\r\n ${ar.join(';\r\n ')}\r\n`;
   const receivedSpfHeader = `${spfResult.header}\r\n`;
 
@@ -304,7 +304,7 @@ function aggregateDkim(sigs: readonly DkimSignatureResult[]): AuthResultValue {
 }
 
 function dmarcPolicyOf(r: DMARCResult | false): InboundAuthentication['dmarcPolicy'] {
-  if (!r?.rr) return null;
+  if (r === false || r.rr === undefined || r.rr === '') return null;
   const p = String(r.policy ?? '').toLowerCase();
   return p === 'none' || p === 'quarantine' || p === 'reject' ? p : null;
 }

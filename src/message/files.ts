@@ -14,7 +14,7 @@ import { splitMimeStream } from './mime/index.js';
 import { type MessageSignets, SIGNETS_NEEDED } from './open-options.js';
 import { envelopeFingerprint } from './parties.js';
 import { type PartSize, type SealInput, type SealOptions, SealWriter } from './seal.js';
-import { type ByteSource, FileSource, FileStore, MemorySource } from './source.js';
+import { type ByteSource, FileSource, FileStore, MemorySource, processed } from './source.js';
 import type { EnvelopeView } from './view.js';
 
 /**
@@ -208,7 +208,10 @@ export async function sealMimeFile(
     else if (item.kind === 'other-headers') other = item.data;
     else {
       let size = 0;
-      for await (const b of item.data) size += b.length;
+      for await (const b of item.data) {
+        size += b.length;
+        processed(b.length);
+      }
       parts.push({ kind: item.kind, size });
     }
   }

@@ -29,7 +29,7 @@ import {
   signatureRange,
   verifyTreeSignatureFromHashes,
 } from './signature-inputs.js';
-import { BLOCK_SIZE, type ByteSource, MemorySource } from './source.js';
+import { BLOCK_SIZE, type ByteSource, MemorySource, processed } from './source.js';
 import type {
   ChunkSignatureStatus,
   EnvelopeView,
@@ -205,6 +205,7 @@ class ChunkReader {
       const n = Math.min(this.block.length, c.offset + c.size - at);
       const b = this.source.read(at, n, this.block);
       serialized(b);
+      processed(n);
       const from = Math.max(at, payloadStart);
       const to = Math.min(at + n, payloadEnd);
       for (let x = from; x < to; x += CIPHER_SLICE) {
@@ -599,6 +600,7 @@ export function* partChunks(
     for (let at = 0; at <= payload.length; at += CIPHER_SLICE) {
       const plain = at < payload.length ? d.update(payload.subarray(at, at + CIPHER_SLICE)) : d.final();
       if (plain.length > 0) check.update(plain);
+      processed(plain.length);
       yield* out;
       out.length = 0;
     }

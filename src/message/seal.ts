@@ -28,7 +28,7 @@ import { deriveKek, type Kek, wipeKek } from './kek.js';
 import { checkKeysMatchSignet, checkSignetKind, envelopeFingerprint, identityOf } from './parties.js';
 import { type PaddingMode, type SectionPadding, sectionPaddingLengths } from './payload.js';
 import { type ChunkHash, signatureRange, treeSignatureInputFromHashes } from './signature-inputs.js';
-import { type ByteStore, MemoryStore } from './source.js';
+import { type ByteStore, MemoryStore, processed } from './source.js';
 
 /** What the author's client puts into a message (message.md §7.1). */
 export interface SealInput {
@@ -344,6 +344,7 @@ export class SealWriter {
         this.scratch.set(rest.subarray(0, n), STANDARD_OVERHEAD + this.filled);
         this.filled += n;
         this.partWritten += n;
+        processed(n);
         rest = rest.subarray(n);
         if (this.filled === c.dataLength) {
           this.sealStandard(c, this.scratch.subarray(0, c.payloadLength));
@@ -446,6 +447,7 @@ export class SealWriter {
         store.write(at, s);
         hash?.update(s);
         at += s.length;
+        processed(s.length);
       });
       for (const actor of chunkSpec(c.type)!.slots) {
         const slot = this.sealer.seal(actor, { key, iv }, this.pool.take(16));

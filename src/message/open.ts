@@ -174,7 +174,9 @@ class ChunkReader {
   blocks(c: ChunkRef, each: (block: Uint8Array) => void): void {
     this.block ??= new Uint8Array(BLOCK_SIZE);
     for (let at = c.offset; at < c.offset + c.size; at += this.block.length) {
-      each(this.source.read(at, Math.min(this.block.length, c.offset + c.size - at), this.block));
+      const n = Math.min(this.block.length, c.offset + c.size - at);
+      each(this.source.read(at, n, this.block));
+      processed(n);
     }
   }
 

@@ -160,7 +160,9 @@ export function* blocks(
   }
   const buf = new Uint8Array(Math.min(blockSize, end - start));
   for (let at = start; at < end; at += buf.length) {
-    yield source.read(at, Math.min(buf.length, end - at), buf);
+    const n = Math.min(buf.length, end - at);
+    yield source.read(at, n, buf);
+    processed(n);
   }
 }
 

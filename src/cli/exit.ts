@@ -5,7 +5,12 @@ export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
 
-const USAGE_CODES: ReadonlySet<DimeErrorCode> = new Set(['USAGE', 'IO_ERROR', 'PASSPHRASE_REQUIRED']);
+const USAGE_CODES: ReadonlySet<DimeErrorCode> = new Set([
+  'USAGE',
+  'IO_ERROR',
+  'PASSPHRASE_REQUIRED',
+  'BAD_CONFIG',
+]);
 
 export function exitCodeFor(code: DimeErrorCode): number {
   return USAGE_CODES.has(code) ? EXIT_USAGE : EXIT_INVALID;

@@ -52,6 +52,8 @@ export const DIME_ERROR_CODES = [
   'BAD_CREDENTIALS',
   'ACCOUNT_DISABLED',
   'STORE_FAILED',
+  // mail server (src/server)
+  'BAD_CONFIG',
   // inputs, environment
   'BAD_INPUT',
   'TOO_LARGE',

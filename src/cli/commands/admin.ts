@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { decodeObjectInput } from '../../encoding/input.js';
+import { DimeError } from '../../errors/index.js';
+import type { Admin } from '../../server/admin/admin.js';
+import type { AccountMode } from '../../store/types.js';
+import { usage } from '../exit.js';
+import { printJson, readInput } from '../io.js';
+
+interface GlobalOptions {
+  data: string;
+  config?: string;
+}
+
+/** The password line from stdin: one trailing LF or CRLF stripped, nothing else. */
+export function readPasswordStdin(): Uint8Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(0);
+  } catch (e) {
+    throw new DimeError('IO_ERROR', `cannot read the password from stdin: ${(e as Error).message}`);
+  }
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === 0x0a) end--;
+  if (end > 0 && buf[end - 1] === 0x0d) end--;
+  return new Uint8Array(buf.subarray(0, end));
+}
+
+/** keys.md §5 (the store's ACCOUNT_MODES; repeated here so `dime --help` loads no server code). */
+const ACCOUNT_MODES = ['trustful', 'cautious', 'paranoid'] as const;
+
+async function withAdmin<T>(cmd: Command, f: (admin: Admin) => Promise<T>): Promise<T> {
+  const g = cmd.optsWithGlobals() as GlobalOptions;
+  // the server modules load only when an admin command runs
+  const { Admin } = await import('../../server/admin/admin.js');
+  const admin = await Admin.open({ dataDir: g.data, ...(g.config ? { configFile: g.config } : {}) });
+  try {
+    return await f(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+function needPasswordStdin(opts: { passwordStdin?: boolean }): Uint8Array {
+  if (!opts.passwordStdin) usage('the password is read from stdin: add --password-stdin');
+  return readPasswordStdin();
+}
+
+function quota(value: string | undefined, option: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1) usage(`${option} must be a positive number or "none"`);
+  return Number(value);
+}
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('administer a server data directory (works while the server runs)')
+    .requiredOption('--data <dir>', 'the server data directory')
+    .option('--config <file>', 'JSON configuration file (default DATA/config.json when present)');
+
+  const domain = admin.command('domain').description('local domains');
+  domain
+    .command('add')
+    .description('add a local domain: org key (protected), org signet, DKIM key')
+    .argument('<domain>')
+    .option('--json', 'print {"domain"} as JSON')
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const { generateDkimKey } = await import('../../server/mail-adapter.js');
+      const r = await withAdmin(cmd, (a) => a.addDomain(name, generateDkimKey));
+      if (opts.json) printJson(r);
+      else process.stdout.write(`domain ${r.domain} added; DNS records: dime admin dns ${r.domain}\n`);
+    });
+
+  const user = admin.command('user').description('users');
+  user
+    .command('add')
+    .description('create a user; the password is read from stdin (one trailing newline stripped)')
+    .argument('<address>')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--mode <mode>', 'trustful | cautious | paranoid (keys.md §5; default from the config: trustful)')
+    .option('--signet <file>', "paranoid accounts: the user's own signet")
+    .option('--quota-bytes <n>', 'byte quota, or "none"')
+    .option('--quota-messages <n>', 'message quota, or "none"')
+    .option('--json', 'print {"address","mode"} as JSON')
+    .action(
+      async (
+        address: string,
+        opts: {
+          passwordStdin?: boolean;
+          mode?: string;
+          signet?: string;
+          quotaBytes?: string;
+          quotaMessages?: string;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if (opts.mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(opts.mode)) {
+          usage(`--mode must be one of ${ACCOUNT_MODES.join(', ')}`);
+        }
+        if (opts.signet && opts.mode !== 'paranoid') usage('--signet is for --mode paranoid');
+        const qb = quota(opts.quotaBytes, '--quota-bytes');
+        const qm = quota(opts.quotaMessages, '--quota-messages');
+        const password = needPasswordStdin(opts);
+        const signet = opts.signet ? decodeObjectInput(readInput(opts.signet)).binary : undefined;
+        try {
+          const r = await withAdmin(cmd, (a) =>
+            a.addUser(address, password, {
+              ...(opts.mode ? { mode: opts.mode as AccountMode } : {}),
+              ...(signet ? { signet } : {}),
+              ...(qb !== undefined ? { quotaBytes: qb } : {}),
+              ...(qm !== undefined ? { quotaMessages: qm } : {}),
+            }),
+          );
+          if (opts.json) printJson(r);
+          else process.stdout.write(`user ${r.address} created (${r.mode})\n`);
+        } finally {
+          password.fill(0);
+        }
+      },
+    );
+
+  user
+    .command('passwd')
+    .description(
+      'set a new password (administrator reset: trustful and cautious accounts get a new key; mail sealed to the old key stays unreadable)',
+    )
+    .argument('<address>')
+    .option('--password-stdin', 'read the new password from stdin')
+    .option('--json', 'print {"address","new_key"} as JSON')
+    .action(async (address: string, opts: { passwordStdin?: boolean; json?: boolean }, cmd: Command) => {
+      const password = needPasswordStdin(opts);
+      try {
+        const r = await withAdmin(cmd, (a) => a.setPassword(address, password));
+        if (r.newKey) {
+          process.stderr.write(
+            `warning: ${r.address} has a new key; mail stored for the old key can no longer be opened\n`,
+          );
+        }
+        if (opts.json) printJson({ address: r.address, new_key: r.newKey });
+        else process.stdout.write(`password of ${r.address} set\n`);
+      } finally {
+        password.fill(0);
+      }
+    });
+
+  user
+    .command('rm')
+    .description('remove a user with all folders and messages')
+    .argument('<address>')
+    .option('--json', 'print {"address","removed":true} as JSON')
+    .action(async (address: string, opts: { json?: boolean }, cmd: Command) => {
+      const r = await withAdmin(cmd, (a) => a.removeUser(address));
+      if (opts.json) printJson({ address: r.address, removed: true });
+      else process.stdout.write(`user ${r.address} removed\n`);
+    });
+
+  user
+    .command('show')
+    .description('a user: mode and folders with message and byte counts')
+    .argument('<address>')
+    .option('--json', 'print {"address","mode","folders":[{"name","messages","bytes"}]}')
+    .action(async (address: string, opts: { json?: boolean }, cmd: Command) => {
+      const r = await withAdmin(cmd, (a) => a.showUser(address));
+      if (opts.json) {
+        printJson(r);
+        return;
+      }
+      const lines = [
+        `${r.address} (${r.mode})`,
+        ...r.folders.map((f) => `  ${f.name}: ${f.messages} messages, ${f.bytes} bytes`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  admin
+    .command('dns')
+    .description('every DNS record to publish for a local domain: MX, _dx TXT, DKIM, SPF, DMARC, TLSA')
+    .argument('<domain>')
+    .option('--hostname <name>', 'the MX/DX host (default: the name on the server certificate)')
+    .option('--json', 'print {"records":[{"name","type","value"}]}')
+    .action(async (name: string, opts: { hostname?: string; json?: boolean }, cmd: Command) => {
+      const { dnsRecords, zoneText } = await import('../../server/admin/dns.js');
+      const records = await withAdmin(cmd, (a) =>
+        dnsRecords(a, name, opts.hostname ? { hostname: opts.hostname } : {}),
+      );
+      if (opts.json) printJson({ records });
+      else process.stdout.write(zoneText(records));
+    });
+}

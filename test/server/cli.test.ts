@@ -1,0 +1,253 @@
+/**
+ * `dime server start` as a process (the built CLI, as `npm start` runs it): first-run bootstrap,
+ * exactly one JSON ready line, the admin CLI while it runs (user add/show/passwd/rm, domain add,
+ * dns), a submission with the password given to `user add`, SIGTERM → exit 0; a bad config names
+ * the field.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecord, verifyTlsBinding } from '../../src/record/index.js';
+import { dime, tempDir } from '../helpers/cli.js';
+import { REPO } from '../helpers/vectors.js';
+
+const BIN = join(REPO, 'bin/dime.js');
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  ready: { ready: true; domain: string; hostname: string; ports: Record<string, number> };
+  exited: Promise<number | null>;
+}
+
+/** Starts the server on a random base port (again on another one if a port is taken). */
+async function startServer(data: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Started> {
+  for (let attempt = 0; ; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const child = spawn(process.execPath, [BIN, 'server', 'start', '--data', data, '--base-port', String(base), ...extra], {
+      env: { ...process.env, DIME_SERVER_PASSPHRASE: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const ready = await new Promise<Started['ready'] | null>((resolve, reject) => {
+      const t = setInterval(() => {
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) {
+          clearInterval(t);
+          resolve(JSON.parse(line));
+        }
+      }, 25);
+      exited.then((code) => {
+        clearInterval(t);
+        if (/EADDRINUSE/.test(err) && attempt < 5) resolve(null);
+        else reject(new Error(`server exited (${code}) before ready:\n${err}`));
+      });
+    });
+    if (ready) return { child, stdout: () => out, stderr: () => err, ready, exited };
+  }
+}
+
+describe('dime server start (process)', () => {
+  const data = tempDir('dime-cli-server-');
+  let s: Started;
+
+  beforeAll(async () => {
+    s = await startServer(data);
+  }, 60_000);
+  afterAll(async () => {
+    if (s.child.exitCode === null) {
+      s.child.kill('SIGKILL');
+      await s.exited;
+    }
+  });
+
+  it('prints exactly one JSON ready line with the listeners that exist', () => {
+    const lines = s.stdout().split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    const base = s.ready.ports.smtp!;
+    expect(s.ready).toEqual({
+      ready: true,
+      domain: 'dime.localhost',
+      hostname: 'mx.dime.localhost',
+      ports: { smtp: base, submission: base + 1, submissions: base + 2, dmtp: base + 8 },
+    });
+    // first run: how to create the first user, and the passphrase warning
+    expect(s.stderr()).toMatch(/user add alice@dime\.localhost --password-stdin/);
+    expect(s.stderr()).toMatch(/DIME_SERVER_PASSPHRASE/);
+  });
+
+  it('bootstraps the data directory: keys protected, secrets 0600, a certificate for the hostname', () => {
+    expect(statSync(join(data, 'secrets/passphrase')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(data, 'secrets/server-secret')).mode & 0o777).toBe(0o600);
+    const orgKey = readFileSync(join(data, 'domains/dime.localhost/org.key'), 'utf8');
+    expect(orgKey).toMatch(/^-----BEGIN DIME PROTECTED KEY-----/);
+    expect(statSync(join(data, 'domains/dime.localhost/org.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(data, 'keys/spool.key'), 'utf8')).toMatch(/^-----BEGIN DIME PROTECTED KEY-----/);
+    expect(readFileSync(join(data, 'tls/key.pem'), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    expect(readFileSync(join(data, 'domains/dime.localhost/dkim.key'), 'utf8')).toMatch(
+      /^-----BEGIN ENCRYPTED PRIVATE KEY-----/,
+    );
+    const cert = new X509Certificate(readFileSync(join(data, 'tls/cert.pem')));
+    expect(cert.subjectAltName).toMatch(/DNS:mx\.dime\.localhost/);
+    expect(cert.publicKey.asymmetricKeyType).toBe('rsa');
+    expect(existsSync(join(data, 'mail.db'))).toBe(true);
+  });
+
+  it('admin CLI while the server runs: user add (stdin, newline stripped), show, and a login with it', async () => {
+    const add = dime(['admin', '--data', data, 'user', 'add', 'alice@dime.localhost', '--password-stdin'], {
+      input: 'alice long password\n',
+    });
+    expect(add.status, add.stderr).toBe(0);
+    expect(
+      dime(['admin', '--data', data, 'user', 'add', 'bob@dime.localhost', '--password-stdin', '--mode', 'trustful'], {
+        input: 'bob long password\r\n',
+      }).status,
+    ).toBe(0);
+    const r = await nodemailer
+      .createTransport({
+        host: '127.0.0.1',
+        port: s.ready.ports.submissions,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: 'alice@dime.localhost', pass: 'alice long password' },
+      })
+      .sendMail({ from: 'alice@dime.localhost', to: 'bob@dime.localhost', subject: 's', text: 'hello' });
+    expect(r.response).toMatch(/^250 /);
+    const show = dime(['admin', '--data', data, 'user', 'show', 'bob@dime.localhost', '--json']);
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.json.address).toBe('bob@dime.localhost');
+    expect(show.json.mode).toBe('trustful');
+    expect(show.json.folders.find((f: { name: string }) => f.name === 'INBOX')).toMatchObject({ messages: 1 });
+    expect(Object.keys(show.json).sort()).toEqual(['address', 'folders', 'mode']);
+    for (const f of show.json.folders) expect(Object.keys(f).sort()).toEqual(['bytes', 'messages', 'name']);
+  });
+
+  it('admin CLI: passwd, rm, domain add, errors', async () => {
+    const pw = dime(['admin', '--data', data, 'user', 'passwd', 'bob@dime.localhost', '--password-stdin'], {
+      input: 'bob new password\n',
+    });
+    expect(pw.status, pw.stderr).toBe(0);
+    expect(pw.stderr).toMatch(/new key/);
+    const r = await nodemailer
+      .createTransport({
+        host: '127.0.0.1',
+        port: s.ready.ports.submissions,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: 'bob@dime.localhost', pass: 'bob new password' },
+      })
+      .sendMail({ from: 'bob@dime.localhost', to: 'alice@dime.localhost', text: 'with the new password' });
+    expect(r.response).toMatch(/^250 /);
+    expect(dime(['admin', '--data', data, 'user', 'rm', 'bob@dime.localhost']).status).toBe(0);
+    const gone = dime(['admin', '--data', data, 'user', 'show', 'bob@dime.localhost', '--json']);
+    expect(gone.status).toBe(1);
+    expect(gone.json).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    const dup = dime(['admin', '--data', data, 'user', 'add', 'alice@dime.localhost', '--password-stdin'], {
+      input: 'whatever password\n',
+    });
+    expect(dup.status).toBe(1);
+    expect(dup.stderr).toMatch(/CONFLICT/);
+    expect(dime(['admin', '--data', data, 'user', 'add', 'x@dime.localhost']).status).toBe(2);
+    const dom = dime(['admin', '--data', data, 'domain', 'add', 'second.localhost']);
+    expect(dom.status, dom.stderr).toBe(0);
+    expect(
+      dime(['admin', '--data', data, 'user', 'add', 'carol@second.localhost', '--password-stdin'], {
+        input: 'carol long password\n',
+      }).status,
+    ).toBe(0);
+    // the running server picks the new domain up
+    await new Promise((r) => setTimeout(r, 3500));
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.ready.ports.smtp, secure: false, tls: { rejectUnauthorized: false } });
+    expect((await t.sendMail({ from: 'x@example.org', to: 'carol@second.localhost', text: 'hi' })).response).toMatch(
+      /^250 /,
+    );
+  });
+
+  it('admin dns: every record, the _dx record pins the server certificate', () => {
+    const r = dime(['admin', '--data', data, 'dns', 'dime.localhost', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const records = r.json.records as { name: string; type: string; value: string }[];
+    const types = records.map((x) => `${x.type} ${x.name}`);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'MX dime.localhost',
+        'TXT _dx.dime.localhost',
+        'TXT dime._domainkey.dime.localhost',
+        'TXT dime.localhost',
+        'TXT _dmarc.dime.localhost',
+        'TLSA _25._tcp.mx.dime.localhost',
+      ]),
+    );
+    const dx = records.find((x) => x.name === '_dx.dime.localhost')!;
+    const rec = parseRecord([dx.value]);
+    expect(rec.dx).toEqual(['mx.dime.localhost']);
+    const cert = new X509Certificate(readFileSync(join(data, 'tls/cert.pem')));
+    expect(verifyTlsBinding(rec, new Uint8Array(cert.raw))).toBe(true);
+    expect(records.find((x) => x.type === 'MX')!.value).toBe('10 mx.dime.localhost.');
+    expect(records.find((x) => x.name === 'dime._domainkey.dime.localhost')!.value).toMatch(/^v=DKIM1; k=rsa; p=/);
+    const zone = dime(['admin', '--data', data, 'dns', 'dime.localhost']);
+    expect(zone.stdout).toMatch(/^_dx\.dime\.localhost\. 3600 IN TXT "ver=1 pok=/m);
+  });
+
+  it('SIGTERM drains and exits 0', async () => {
+    s.child.kill('SIGTERM');
+    const code = await Promise.race([s.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    expect(code).toBe(0);
+    expect(s.stderr()).toMatch(/"msg":"stopped"/);
+  });
+
+  it('a restart keeps the domain and users, with the passphrase from the data directory', async () => {
+    const again = await startServer(data);
+    try {
+      expect(again.stderr()).not.toMatch(/user add alice/);
+      const r = await nodemailer
+        .createTransport({
+          host: '127.0.0.1',
+          port: again.ready.ports.submission,
+          secure: false,
+          requireTLS: true,
+          tls: { rejectUnauthorized: false },
+          auth: { user: 'alice@dime.localhost', pass: 'alice long password' },
+        })
+        .sendMail({ from: 'alice@dime.localhost', to: 'alice@dime.localhost', text: 'after restart' });
+      expect(r.response).toMatch(/^250 /);
+    } finally {
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    }
+  });
+});
+
+describe('dime server start: configuration errors', () => {
+  it('names the bad field and exits 2', () => {
+    const data = tempDir('dime-cli-badconf-');
+    writeFileSync(join(data, 'config.json'), JSON.stringify({ ports: { smtp: 'twenty-five' } }));
+    const r = dime(['server', 'start', '--data', data]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/BAD_CONFIG: config: ports\.smtp: /);
+    writeFileSync(join(data, 'config.json'), JSON.stringify({ store: { engine: 'oracle' } }));
+    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: store\.engine/);
+    writeFileSync(join(data, 'config.json'), JSON.stringify({ limits: { maxMessageSize: -1 } }));
+    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: limits\.maxMessageSize/);
+    writeFileSync(join(data, 'config.json'), JSON.stringify({ unknownKey: 1 }));
+    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: /);
+    writeFileSync(join(data, 'config.json'), '{ not json');
+    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: .* not valid JSON/);
+    const env = dime(['server', 'start', '--data', data, '--config', '/nonexistent.json']);
+    expect(env.status).toBe(2);
+    expect(dime(['server', 'start', '--data', data, '--base-port', 'x']).status).toBe(2);
+  });
+});

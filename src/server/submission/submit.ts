@@ -84,8 +84,9 @@ async function composeDime(
   const rcpt = await ctx.signets.resolveUser(address, { requireCurrent: true });
   const destination = rcpt.org.signet;
   const sealed = sealMessage({
-    author: { keys, signet: authorSignet },
-    recipient: { signet: rcpt.signet },
+    author: { keys, signet: authorSignet, address: s.from },
+    // SGNT serves the full split (no ID field 254, README "SGNT signet form"): name the parties
+    recipient: { signet: rcpt.signet, address: rcpt.address },
     origin: { signet: author.orgSignet, domain: author.name },
     destination: { signet: destination, domain: rcpt.domain },
     commonHeaders: parts.commonFields,
@@ -334,6 +335,7 @@ export async function submitMessage(ctx: ServerContext, s: Submission): Promise<
       dmtp: plans.filter((p) => p.kind === 'dmtp').length,
       smtp: smtp.length,
       bounced: plans.filter((p) => p.kind === 'bounce').length,
+      reasons: plans.flatMap((p) => (p.kind === 'bounce' ? [p.reason] : [])),
       overQuota: over,
     },
     'submission accepted',

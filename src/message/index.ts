@@ -1,6 +1,12 @@
 /**
  * DMIME v1 messages (spec/message.md): the author's seal, the origin's signatures and every
- * actor's open, as pure functions over bytes. The MIME mapping lives on top of this API.
+ * actor's open. One implementation over random-access byte sources (source.ts: memory or file):
+ * SealWriter writes a message chunk by chunk into a store, openSource checks everything an actor
+ * can check in one pass before partChunks releases any content, signAsOriginSource signs in
+ * place; every full signature covers one contiguous range, signed and verified in passes
+ * (ed25519.ts), so memory does not grow with the message. sealMessage, openMessage and
+ * signAsOrigin are the same code over bytes in memory. files.ts: the file and MIME glue the CLI
+ * uses; the MIME mapping itself is in ./mime.
  */
 export * from './chunk-codec.js';
 export * from './chunk-crypto.js';

@@ -3,6 +3,7 @@
  * DKIM signing and keys, the rspamd hook, DSNs and outbound SMTP.
  */
 
+import { DimeResolver } from '../resolver/resolver.js';
 import type { ServerConfig } from './config.js';
 import {
   checkInboundAuthentication,
@@ -11,6 +12,7 @@ import {
   generateDkimKey as makeKey,
 } from './mail/authentication.js';
 import { buildDsn } from './mail/dsn.js';
+import { deliverSmtp } from './mail/smtp-delivery.js';
 import { RspamdClient } from './mail/spam-filter.js';
 import type { DsnInput, MailServices } from './mail-services.js';
 
@@ -52,6 +54,7 @@ export function createMailServices(config: ServerConfig): MailServices {
     timeoutMs: config.dns.timeoutMs,
   };
   const dns = createMailauthResolver(dnsOptions);
+  const resolver = new DimeResolver(dnsOptions);
   const rspamd = config.spamFilter
     ? new RspamdClient({ url: config.spamFilter.rspamdUrl, timeoutMs: config.spamFilter.timeoutMs })
     : null;
@@ -82,8 +85,17 @@ export function createMailServices(config: ServerConfig): MailServices {
         }
       : null,
     buildDsn: dsnFor,
-    async deliverSmtp() {
-      throw new Error('SMTP delivery not wired yet');
+    async deliverSmtp(o) {
+      const r = await deliverSmtp({
+        from: o.from,
+        to: o.to,
+        message: o.message,
+        domain: o.domain,
+        resolver,
+        heloName: o.heloName,
+        ...(o.portOverride !== undefined ? { portOverride: o.portOverride } : {}),
+      });
+      return { recipients: r.recipients };
     },
   };
 }

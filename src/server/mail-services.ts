@@ -54,9 +54,11 @@ export interface SmtpDeliveryInput {
 export interface SmtpRecipientResult {
   address: string;
   ok: boolean;
-  code: number | null;
-  response: string;
+  code?: number | undefined;
+  response?: string | undefined;
   temporary: boolean;
+  /** RFC 3463 enhanced status, for the DSN. */
+  status?: string | undefined;
 }
 
 export interface MailServices {

@@ -176,7 +176,8 @@ export async function startTwoDomains(o: TwoDomainsOptions): Promise<TwoDomains>
       await dns.setRecords(
         node.domain,
         zoneRecords(node.domain, node.hostname, edit ? edit(records) : records),
-        options?.bogus ? { bogus: options.bogus } : undefined,
+        // always set: a record published bogus once stays bogus until told otherwise
+        { bogus: options?.bogus ?? [] },
       );
     };
     await publish(nodes.alpha);

@@ -21,6 +21,7 @@ import { connectDmtp, type DmtpConnection, deliverMessages } from '../../protoco
 import type { QueueItem } from '../../store/index.js';
 import type { OutboundKick, ServerContext } from '../context.js';
 import { bounceAppend } from '../local-delivery.js';
+import type { SmtpRecipientResult } from '../mail-services.js';
 import { type DmtpEnvelope, openEnvelope, type QueuedEnvelope, type SmtpEnvelope } from './envelope.js';
 
 interface Job {
@@ -270,15 +271,7 @@ export class OutboundWorker implements OutboundKick {
     const { ctx } = this;
     const env = j.env as SmtpEnvelope;
     const mapped = ctx.mapPort(env.domain, 25);
-    let r: {
-      recipients: {
-        address: string;
-        ok: boolean;
-        code: number | null;
-        response: string;
-        temporary: boolean;
-      }[];
-    };
+    let r: { recipients: SmtpRecipientResult[] };
     try {
       r = await ctx.mail.deliverSmtp({
         from: env.mailFrom,
@@ -304,12 +297,16 @@ export class OutboundWorker implements OutboundKick {
       return;
     }
     const c = res?.code ?? null;
+    const temporary = res?.temporary ?? true;
     await this.failed(j, {
       text: short(`SMTP ${c ?? ''} ${res?.response ?? 'no result'}`),
-      reason: `the destination refused the message: ${short(res?.response ?? 'no answer', 200)}`,
-      temporary: res?.temporary ?? true,
+      reason:
+        c !== null
+          ? `the destination refused the message: ${short(res?.response ?? '', 200)}`
+          : `delivery failed: ${short(res?.response ?? 'no answer', 200)}`,
+      temporary,
       code: c,
-      status: res?.temporary ? '4.0.0' : '5.0.0',
+      status: res?.status ?? (temporary ? '4.0.0' : '5.0.0'),
     });
   }
 

@@ -26,13 +26,21 @@ interface Started {
 }
 
 /** Starts the server on a random base port (again on another one if a port is taken). */
-async function startServer(data: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Started> {
+async function startServer(
+  data: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Started> {
   for (let attempt = 0; ; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 30000);
-    const child = spawn(process.execPath, [BIN, 'server', 'start', '--data', data, '--base-port', String(base), ...extra], {
-      env: { ...process.env, DIME_SERVER_PASSPHRASE: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'server', 'start', '--data', data, '--base-port', String(base), ...extra],
+      {
+        env: { ...process.env, DIME_SERVER_PASSPHRASE: '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -75,7 +83,10 @@ describe('dime server start (process)', () => {
   });
 
   it('prints exactly one JSON ready line with the listeners that exist', () => {
-    const lines = s.stdout().split('\n').filter((l) => l !== '');
+    const lines = s
+      .stdout()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     const base = s.ready.ports.smtp!;
     expect(s.ready).toEqual({
@@ -112,9 +123,22 @@ describe('dime server start (process)', () => {
     });
     expect(add.status, add.stderr).toBe(0);
     expect(
-      dime(['admin', '--data', data, 'user', 'add', 'bob@dime.localhost', '--password-stdin', '--mode', 'trustful'], {
-        input: 'bob long password\r\n',
-      }).status,
+      dime(
+        [
+          'admin',
+          '--data',
+          data,
+          'user',
+          'add',
+          'bob@dime.localhost',
+          '--password-stdin',
+          '--mode',
+          'trustful',
+        ],
+        {
+          input: 'bob long password\r\n',
+        },
+      ).status,
     ).toBe(0);
     const r = await nodemailer
       .createTransport({
@@ -130,7 +154,9 @@ describe('dime server start (process)', () => {
     expect(show.status, show.stderr).toBe(0);
     expect(show.json.address).toBe('bob@dime.localhost');
     expect(show.json.mode).toBe('trustful');
-    expect(show.json.folders.find((f: { name: string }) => f.name === 'INBOX')).toMatchObject({ messages: 1 });
+    expect(show.json.folders.find((f: { name: string }) => f.name === 'INBOX')).toMatchObject({
+      messages: 1,
+    });
     expect(Object.keys(show.json).sort()).toEqual(['address', 'folders', 'mode']);
     for (const f of show.json.folders) expect(Object.keys(f).sort()).toEqual(['bytes', 'messages', 'name']);
   });
@@ -170,10 +196,15 @@ describe('dime server start (process)', () => {
     ).toBe(0);
     // the running server picks the new domain up
     await new Promise((r) => setTimeout(r, 3500));
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.ready.ports.smtp, secure: false, tls: { rejectUnauthorized: false } });
-    expect((await t.sendMail({ from: 'x@example.org', to: 'carol@second.localhost', text: 'hi' })).response).toMatch(
-      /^250 /,
-    );
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: s.ready.ports.smtp,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+    });
+    expect(
+      (await t.sendMail({ from: 'x@example.org', to: 'carol@second.localhost', text: 'hi' })).response,
+    ).toMatch(/^250 /);
   });
 
   it('admin dns: every record, the _dx record pins the server certificate', () => {
@@ -197,7 +228,9 @@ describe('dime server start (process)', () => {
     const cert = new X509Certificate(readFileSync(join(data, 'tls/cert.pem')));
     expect(verifyTlsBinding(rec, new Uint8Array(cert.raw))).toBe(true);
     expect(records.find((x) => x.type === 'MX')!.value).toBe('10 mx.dime.localhost.');
-    expect(records.find((x) => x.name === 'dime._domainkey.dime.localhost')!.value).toMatch(/^v=DKIM1; k=rsa; p=/);
+    expect(records.find((x) => x.name === 'dime._domainkey.dime.localhost')!.value).toMatch(
+      /^v=DKIM1; k=rsa; p=/,
+    );
     const zone = dime(['admin', '--data', data, 'dns', 'dime.localhost']);
     expect(zone.stdout).toMatch(/^_dx\.dime\.localhost\. 3600 IN TXT "ver=1 pok=/m);
   });
@@ -241,7 +274,9 @@ describe('dime server start: configuration errors', () => {
     writeFileSync(join(data, 'config.json'), JSON.stringify({ store: { engine: 'oracle' } }));
     expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: store\.engine/);
     writeFileSync(join(data, 'config.json'), JSON.stringify({ limits: { maxMessageSize: -1 } }));
-    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: limits\.maxMessageSize/);
+    expect(dime(['server', 'start', '--data', data]).stderr).toMatch(
+      /BAD_CONFIG: config: limits\.maxMessageSize/,
+    );
     writeFileSync(join(data, 'config.json'), JSON.stringify({ unknownKey: 1 }));
     expect(dime(['server', 'start', '--data', data]).stderr).toMatch(/BAD_CONFIG: config: /);
     writeFileSync(join(data, 'config.json'), '{ not json');

@@ -189,7 +189,7 @@ async function startOnce(options: RspamdOptions): Promise<RspamdInstance> {
     [
       'dns {',
       `    nameserver = ["${dns}"];`,
-      '    timeout = 0.5s;',
+      '    timeout = 0.2s;',
       '    retransmits = 1;',
       '}',
       `hs_cache_dir = "${hsCacheDir()}";`,

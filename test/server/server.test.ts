@@ -32,7 +32,7 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
     let srv: TestServer;
 
     beforeAll(async () => {
-      srv = await startTestServer({ engine });
+      srv = await startTestServer({ engine, config: { limits: { maxMessageSize: 200_000 } } });
       await srv.addUser(ALICE, PW_A);
       await srv.addUser(BOB, PW_B);
     });
@@ -154,6 +154,87 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
         text: 'hi carol',
       });
       expect(r.response).toMatch(/^250 /);
+    });
+
+    it('limits: SIZE above the maximum is 552, a full mailbox 452 on port 25 and a bounce for a submission', async () => {
+      const admin = await srv.admin();
+      try {
+        await admin.addUser('dave@dime.test', new Uint8Array(Buffer.from('dave password 44')), {
+          quotaMessages: 1,
+        });
+      } finally {
+        await admin.close();
+      }
+      const mx = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: srv.ports.smtp,
+        secure: false,
+        tls: { rejectUnauthorized: false },
+      });
+      await expect(
+        mx.sendMail({ from: 'a@example.org', to: BOB, text: 'x'.repeat(250_000) }),
+      ).rejects.toThrow(/552/);
+      expect(
+        (await mx.sendMail({ from: 'a@example.org', to: 'dave@dime.test', text: 'fits' })).response,
+      ).toMatch(/^250 /);
+      await expect(
+        mx.sendMail({ from: 'a@example.org', to: 'dave@dime.test', text: 'does not fit' }),
+      ).rejects.toThrow(/452 4\.2\.2/);
+      // a submission to the full mailbox is accepted and bounced to the author with the reason
+      const r = await submit(srv.ports.submission, false).sendMail({
+        from: ALICE,
+        to: 'dave@dime.test',
+        subject: 'for a full mailbox',
+        text: 'x',
+      });
+      expect(r.response).toMatch(/^250 /);
+      const inbox = await readFolder(srv.store, ALICE, PW_A);
+      const bounce = inbox.find(
+        (m) => m.text?.includes('multipart/report') && m.text.includes('for a full mailbox'),
+      );
+      expect(bounce?.text).toMatch(/mailbox full/);
+      expect(bounce?.text).toMatch(/Status: 5\.2\.2/);
+    });
+
+    it('DMTP on every listener that speaks it: port 26, and the mode switch on 25 and 587', async () => {
+      const { DmtpConnection } = await import('../../src/protocol/dmtp/client.js');
+      const { parseOrgSignet } = await import('../../src/signet/index.js');
+      const { tlsCertificateSignature } = await import('../../src/record/index.js');
+      const domain = (await srv.store.getDomain('dime.test'))!;
+      const org = parseOrgSignet(domain.orgSignet!);
+      const local = (await srv.running.ctx.domains.get('dime.test'))!;
+      // the record `dime admin dns` publishes: the certificate pinned by the POK
+      const record = {
+        pok: [org.signingKey],
+        tls: [tlsCertificateSignature(srv.running.ctx.tls.certDer, local.orgKeys.signingSeed)],
+      };
+      for (const [port, mode] of [
+        [srv.ports.dmtp, 'dmtp'],
+        [srv.ports.smtp, 'dual'],
+        [srv.ports.submission, 'dual'],
+      ] as const) {
+        const c = await DmtpConnection.open(
+          {
+            domain: 'dime.test',
+            record,
+            dnssec: 'secure',
+            host: 'mx.dime.test',
+            port,
+            mode,
+            address: '127.0.0.1',
+          },
+          {},
+        );
+        try {
+          const signet = await c.sgnt('bob@dime.test');
+          expect(signet.length).toBeGreaterThan(100);
+          expect(Buffer.from(await c.sgnt('dime.test'))).toEqual(
+            Buffer.from((await import('../../src/signet/index.js')).splitSignet(org, 'full').bytes),
+          );
+        } finally {
+          await c.quit();
+        }
+      }
     });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { dkimVerify } from 'mailauth';
+import { dkimVerify, sealMessage } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DimeError } from '../../../src/errors/index.js';
 import {
@@ -242,6 +242,48 @@ describe('checkInboundAuthentication', () => {
       mta: MTA,
       dns,
     });
+    expect(r2.dkim).toBe('fail');
+  });
+
+  it('an ARC-sealed forwarded message: arc=pass; changed after sealing: arc=fail', async () => {
+    const original = await dkimSign(message('alice@sender.test'), {
+      domain: 'sender.test',
+      selector: 'sel1',
+      privateKeyPem: rsa.privateKeyPem,
+    });
+    // a forwarder (here signing as sender.test with the published key) seals what it received
+    const seal = await sealMessage(Buffer.from(original), {
+      signingDomain: 'sender.test',
+      selector: 'sel1',
+      privateKey: rsa.privateKeyPem,
+      authResults:
+        'mx.forwarder.test; spf=pass smtp.mailfrom=alice@sender.test; dkim=pass header.d=sender.test',
+      cv: 'none',
+    } as Parameters<typeof sealMessage>[1]);
+    const sealed = Buffer.concat([seal, Buffer.from(original)]);
+    expect(seal.toString()).toMatch(/^ARC-Seal: i=1;/m);
+    const r = await checkInboundAuthentication({
+      message: sealed,
+      mailFrom: 'list@forwarder.test',
+      ip: '198.51.100.7',
+      helo: 'mx.forwarder.test',
+      mta: MTA,
+      dns,
+    });
+    expect(r).toMatchObject({ arc: 'pass', dkim: 'pass', dmarc: 'pass', temperror: false });
+    expect(r.authResultsHeader).toMatch(/arc=pass/);
+    const broken = new TextEncoder().encode(
+      sealed.toString('latin1').replace('Subject: Lunch', 'Subject: Lunch?'),
+    );
+    const r2 = await checkInboundAuthentication({
+      message: broken,
+      mailFrom: 'list@forwarder.test',
+      ip: '198.51.100.7',
+      helo: 'mx.forwarder.test',
+      mta: MTA,
+      dns,
+    });
+    expect(r2.arc).toBe('fail');
     expect(r2.dkim).toBe('fail');
   });
 

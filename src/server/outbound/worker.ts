@@ -147,7 +147,10 @@ export class OutboundWorker implements OutboundKick {
     });
   }
 
-  /** Stops claiming; waits for the deliveries under way (their results are recorded). */
+  /**
+   * Stops claiming; waits for the deliveries under way (their results are recorded) and gives the
+   * claimed items that have not started back to the queue.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -212,6 +215,11 @@ export class OutboundWorker implements OutboundKick {
     const runOne = async (): Promise<void> => {
       while (next < tasks.length) {
         const g = tasks[next++]!;
+        if (this.stopped) {
+          // draining: what has not started goes back to the queue at once, its attempt not counted
+          for (const j of g) await ctx.store.release(j.item.id, this.id).catch(() => false);
+          continue;
+        }
         try {
           if (g[0]!.env.kind === 'dmtp') await this.deliverDmtp(g);
           else await this.deliverSmtp(g[0]!);

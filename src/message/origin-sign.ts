@@ -122,6 +122,11 @@ export function signAsOrigin(
   options: OriginSignOptions = {},
 ): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new DimeError('BAD_INPUT', 'a message must be a Uint8Array');
-  return signAsOriginSource(new MemorySource(bytes), originKeys, signets, (n) => new MemoryStore(n), options)
-    .store.bytes;
+  return signAsOriginSource(
+    new MemorySource(bytes),
+    originKeys,
+    signets,
+    (n) => MemoryStore.forOverwrite(n),
+    options,
+  ).store.bytes;
 }

@@ -98,11 +98,11 @@ const SIGNATURE_TYPES = [
   ChunkType.ORIGIN_FULL_SIG,
 ] as const;
 
-function ephemeralPrivate(rng: Rng | undefined): Uint8Array {
+/** A secp256k1 scalar from the message's random bytes (a draw is out of range with p ≈ 2⁻¹²⁸). */
+function ephemeralPrivate(random: RandomPool): Uint8Array {
   const c = crypto();
-  if (!rng) return c.secp256k1GeneratePrivate();
   for (let i = 0; i < 64; i++) {
-    const d = rng(32);
+    const d = random.take(32);
     if (c.secp256k1PrivateKeyValid(d)) return d;
   }
   throw new DimeError('BAD_INPUT', 'the random source gave no valid secp256k1 scalar');
@@ -225,9 +225,9 @@ export class SealWriter {
     });
 
     // padding: libdime's algorithm per chunk; the chunks of a repeated section share one length
-    // random bytes: a padding byte per STANDARD chunk, then per encrypted chunk its key, IV and a
-    // nonce per keyslot (the 4 STANDARD header chunks, the content chunks, 5 signature chunks)
-    let need = plain.length;
+    // random bytes: a padding byte per STANDARD chunk, the ephemeral key, then per encrypted chunk
+    // its key, IV and a nonce per keyslot (the 4 STANDARD header chunks, the content chunks, 5 signature chunks)
+    let need = plain.length + 32;
     for (const p of plain) need += 48 + 16 * chunkSpec(p.type)!.slots.length;
     for (const t of SIGNATURE_TYPES) need += 48 + 16 * chunkSpec(t)!.slots.length;
     this.pool = new RandomPool(options.rng, need);
@@ -271,7 +271,7 @@ export class SealWriter {
     this.size = at;
 
     // the ephemeral key and one KEK per actor; the author's signing key
-    const ePriv = ephemeralPrivate(options.rng);
+    const ePriv = ephemeralPrivate(this.pool);
     const keks = {} as Record<Actor, Kek>;
     try {
       for (const a of ACTORS) keks[a] = deriveKek(ePriv, signets[a].encryptionKey, true);
@@ -485,7 +485,7 @@ export function sealMessage(input: SealInput, options: SealOptions = {}): Uint8A
     attachments: attachments.map((p) => ({ size: p.bytes.length, flags: p.flags })),
   };
   const w = new SealWriter(plan, options);
-  const store = new MemoryStore(w.size);
+  const store = MemoryStore.forOverwrite(w.size);
   w.begin(store);
   for (const p of [...(display as { bytes: Uint8Array }[]), ...attachments]) {
     w.write(p.bytes);

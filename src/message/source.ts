@@ -55,8 +55,17 @@ export class MemorySource implements ByteSource {
 
 /** A fixed-size output buffer (seal and origin signing know the output size before writing). */
 export class MemoryStore extends MemorySource implements ByteStore {
-  constructor(size: number) {
-    super(new Uint8Array(size));
+  constructor(size: number, bytes?: Uint8Array) {
+    super(bytes ?? new Uint8Array(size));
+  }
+
+  /**
+   * A store whose every byte the caller will write (seal and origin signing do) before it reads
+   * any: the buffer is not zeroed first.
+   */
+  static forOverwrite(size: number): MemoryStore {
+    const b = Buffer.allocUnsafeSlow(size);
+    return new MemoryStore(size, new Uint8Array(b.buffer, b.byteOffset, b.length));
   }
 
   write(offset: number, bytes: Uint8Array): void {

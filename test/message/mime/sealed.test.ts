@@ -47,8 +47,9 @@ describe('MIME → sealed DIME message → opened by the recipient → MIME', ()
     const back = {
       commonHeaders: opened.commonHeaders!.raw,
       otherHeaders: opened.otherHeaders,
-      display: opened.display.map((p) => p.data),
-      attachments: opened.attachments.map((p) => p.data),
+      // the opened parts may be Buffers; compare bytes, not classes
+      display: opened.display.map((p) => new Uint8Array(p.data)),
+      attachments: opened.attachments.map((p) => new Uint8Array(p.data)),
     };
     expect(back.display).toEqual(parts.display);
     expect(back.attachments).toEqual(parts.attachments);

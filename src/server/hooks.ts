@@ -25,7 +25,7 @@ import {
   type SessionHooks,
   type SessionInfo,
 } from '../protocol/index.js';
-import { type Session, verifyLogin } from '../store/index.js';
+import { type Session, type User, verifyLogin } from '../store/index.js';
 import { bufferSink } from './buffer-sink.js';
 import type { ServerContext } from './context.js';
 import { checkDmtpOrigin, type DmtpOrigin, receiveDmtpObject } from './inbound/dmtp.js';
@@ -36,10 +36,12 @@ import { submitMessage } from './submission/submit.js';
 export type ListenerRole = 'mx' | 'submission' | 'dmtp';
 
 interface SessionState {
+  /** The connection ended: whatever a late hook brings is dropped (and a login wiped). */
+  closed: boolean;
   login: Session | null;
   origin: DmtpOrigin | null;
   /** Local recipients accepted in the current SMTP transaction (port 25). */
-  rcpts: Map<string, { address: string; user: import('../store/index.js').User }>;
+  rcpts: Map<string, { address: string; user: User }>;
 }
 
 const SMTP_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
@@ -101,7 +103,7 @@ export function createHooks(ctx: ServerContext, role: ListenerRole, tracker: Tra
   const state = (info: SessionInfo): SessionState => {
     let s = states.get(info.id);
     if (!s) {
-      s = { login: null, origin: null, rcpts: new Map() };
+      s = { closed: false, login: null, origin: null, rcpts: new Map() };
       states.set(info.id, s);
     }
     return s;
@@ -188,13 +190,18 @@ export function createHooks(ctx: ServerContext, role: ListenerRole, tracker: Tra
       ) {
         return { code: 535, message: '5.7.8 authorization identity not allowed' };
       }
+      const s = state(info);
       try {
         const login = await verifyLogin(ctx.store, credentials.username, credentials.password, {
           derive: ctx.stacie.derive,
           serverSecret: ctx.serverSecret,
           defaultDomain: ctx.config.domain,
         });
-        const s = state(info);
+        if (s.closed) {
+          // the client left while STACIE ran: nothing may keep the key
+          login.destroy();
+          return { code: 421, message: 'connection closed' };
+        }
         s.login?.destroy();
         s.login = login;
         const address = `${login.user.username}@${login.domain.name}`;
@@ -277,7 +284,11 @@ export function createHooks(ctx: ServerContext, role: ListenerRole, tracker: Tra
 
     onClose(info) {
       const s = states.get(info.id);
-      s?.login?.destroy();
+      if (s) {
+        s.closed = true;
+        s.login?.destroy();
+        s.login = null;
+      }
       states.delete(info.id);
     },
   };

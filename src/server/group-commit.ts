@@ -32,7 +32,12 @@ export class GroupCommitter {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
-      if (!this.running) void this.loop();
+      if (!this.running) {
+        this.running = true;
+        // one turn of the event loop first: the appends that other sessions make in this turn
+        // (SQLite commits synchronously, so nothing can join a transaction once it runs) go along
+        setImmediate(() => void this.loop());
+      }
     });
   }
 

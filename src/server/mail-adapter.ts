@@ -9,6 +9,8 @@ import {
   checkInboundAuthentication,
   createMailauthResolver,
   dkimSign,
+  type MailauthDnsAnswer,
+  type MailauthDnsResolver,
   generateDkimKey as makeKey,
 } from './mail/authentication.js';
 import { buildDsn } from './mail/dsn.js';
@@ -47,13 +49,55 @@ export function dsnFor(o: DsnInput): Uint8Array {
   });
 }
 
+/**
+ * A short cache in front of mailauth's DNS (SPF, DMARC and DKIM key lookups repeat for every message
+ * of a sender domain): answers and "does not exist" are kept for at most 30 s (the validating
+ * resolver behind caches by TTL; this only saves the round trips), temporary failures never.
+ */
+export function cachedLookups(
+  lookup: MailauthDnsResolver,
+  ttlMs = 30_000,
+  maxEntries = 10_000,
+): MailauthDnsResolver {
+  const cache = new Map<string, { until: number; value?: MailauthDnsAnswer; error?: unknown }>();
+  const inflight = new Map<string, Promise<MailauthDnsAnswer>>();
+  return async (name, rrtype) => {
+    const key = `${String(rrtype).toUpperCase()} ${String(name).toLowerCase()}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) {
+      if (hit.error !== undefined) throw hit.error;
+      return hit.value!;
+    }
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = lookup(name, rrtype).then(
+      (value) => {
+        cache.set(key, { until: Date.now() + ttlMs, value });
+        return value;
+      },
+      (error: unknown) => {
+        const code = (error as { code?: string })?.code;
+        if (code === 'ENOTFOUND' || code === 'ENODATA') cache.set(key, { until: Date.now() + ttlMs, error });
+        throw error;
+      },
+    );
+    inflight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      inflight.delete(key);
+      if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    }
+  };
+}
+
 export function createMailServices(config: ServerConfig): MailServices {
   const dnsOptions = {
     ...(config.dns.resolvers ? { servers: config.dns.resolvers } : {}),
     trusted: config.dns.trusted,
     timeoutMs: config.dns.timeoutMs,
   };
-  const dns = createMailauthResolver(dnsOptions);
+  const dns = cachedLookups(createMailauthResolver(dnsOptions));
   const resolver = new DimeResolver(dnsOptions);
   const rspamd = config.spamFilter
     ? new RspamdClient({ url: config.spamFilter.rspamdUrl, timeoutMs: config.spamFilter.timeoutMs })

@@ -27,9 +27,17 @@ export const REDACT_PATHS = [
   '*.realmKey',
 ];
 
-export function createLogger(o: { level: string; file?: string | undefined; name?: string }): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ dest: 2, sync: true }) }];
+export function createLogger(o: {
+  level: string;
+  file?: string | undefined;
+  name?: string;
+  /** Also on stderr (default true). */
+  stderr?: boolean;
+}): Logger {
+  const streams: pino.StreamEntry[] = [];
+  if (o.stderr !== false) streams.push({ stream: pino.destination({ dest: 2, sync: true }) });
   if (o.file) streams.push({ stream: pino.destination({ dest: o.file, sync: true, mkdir: true }) });
+  if (streams.length === 0) return silentLogger();
   return pino(
     {
       level: o.level,

@@ -222,7 +222,16 @@ function makeNode(
     async start() {
       if (o.mode === 'inline') {
         const config = loadServerConfig({ dataDir, env: {} });
-        const log = o.log ? createLogger({ level: o.log, name }) : silentLogger();
+        const log = o.log
+          ? createLogger({ level: o.log, name })
+          : config.log.file
+            ? createLogger({
+                level: config.log.level,
+                file: resolve(dataDir, config.log.file),
+                name,
+                stderr: false,
+              })
+            : silentLogger();
         const base = createMailServices(config);
         node.running = await startMailServer({ config, log, mail: o.mail ? o.mail(base) : base, env: {} });
         return;

@@ -3,7 +3,8 @@
  * Sent copy, legacy mail from port 25 and a message waiting in the outbound queue, the store files
  * (SQLite db, -wal, -shm) or a pg_dump of the schemas hold no marker from subjects, bodies,
  * addresses, attachment names or contents, no password, and no private key (user keys, org keys);
- * nor does any other file of the data directories hold a private key in clear.
+ * nor does any other file of the data directories hold a private key in clear, nor the debug-level
+ * server logs any of it.
  */
 
 import { execFile } from 'node:child_process';
@@ -103,6 +104,10 @@ for (const engine of (process.env.DIME_TEST_ENGINES?.split(',') ?? ['sqlite', 'p
     beforeAll(async () => {
       t = await startTwoDomains({
         mode: 'inline',
+        config: {
+          alpha: { log: { level: 'debug', file: 'server.log' } },
+          beta: { log: { level: 'debug', file: 'server.log' } },
+        },
         ...(engine === 'postgres'
           ? {
               store: (n) => ({
@@ -190,6 +195,11 @@ for (const engine of (process.env.DIME_TEST_ENGINES?.split(',') ?? ['sqlite', 'p
       expect(leaks(stores, 'carol')).toBe(true);
       for (const s of secrets)
         expect(leaks(stores, s), `store leaks ${typeof s === 'string' ? s : 'a key'}`).toBe(false);
+      // the logs (debug level) name no secret: no password, no key, nothing of the mail
+      const logs = [t.alpha, t.beta].map((n) => readFileSync(join(n.dataDir, 'server.log')));
+      expect(logs.every((l) => l.length > 1000)).toBe(true);
+      for (const s of secrets)
+        expect(leaks(logs, s), `log leaks ${typeof s === 'string' ? s : 'a key'}`).toBe(false);
       const files = [...dataFiles(t.alpha.dataDir), ...dataFiles(t.beta.dataDir)];
       for (const s of secrets.filter((x) => typeof x !== 'string')) {
         expect(leaks(files, s), 'a private key in clear in a data directory').toBe(false);

@@ -22,9 +22,17 @@ export class GroupCommitter {
   /** Transactions run and units stored (for tests and stats). */
   readonly stats = { transactions: 0, units: 0, items: 0 };
 
+  private lastCommitEnd = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `windowMs`: under load (the previous transaction ended less than `busyGapMs` ago), a new
+   * transaction waits this long for company. An idle server commits at the next turn of the loop.
+   */
   constructor(
     private readonly store: MailStore,
     private readonly maxItems = 512,
+    private readonly windowMs = 2,
+    private readonly busyGapMs = 10,
   ) {}
 
   /** Stores the items in one transaction (shared with other callers); resolves once committed and on disk. */
@@ -34,9 +42,13 @@ export class GroupCommitter {
       this.queue.push({ items, resolve, reject });
       if (!this.running) {
         this.running = true;
-        // one turn of the event loop first: the appends that other sessions make in this turn
-        // (SQLite commits synchronously, so nothing can join a transaction once it runs) go along
-        setImmediate(() => void this.loop());
+        // one turn of the event loop first (more under load): the appends that other sessions make
+        // meanwhile go along (SQLite commits synchronously, so nothing joins a running transaction)
+        if (performance.now() - this.lastCommitEnd < this.busyGapMs && this.windowMs > 0) {
+          setTimeout(() => void this.loop(), this.windowMs);
+        } else {
+          setImmediate(() => void this.loop());
+        }
       }
     });
   }
@@ -64,6 +76,7 @@ export class GroupCommitter {
         await this.commit(batch);
       }
     } finally {
+      this.lastCommitEnd = performance.now();
       this.running = false;
       const w = this.idleWaiters;
       this.idleWaiters = [];

@@ -207,6 +207,8 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
       });
       server.maxConnections = config.limits.maxConnections;
       server.on('connection', (sock) => {
+        // replies are small writes answered by the peer's next command: no Nagle delay on them
+        sock.setNoDelay(true);
         sockets.add(sock);
         sock.once('close', () => sockets.delete(sock));
       });

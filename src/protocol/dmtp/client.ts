@@ -178,6 +178,9 @@ function tcpConnect(address: string, port: number, timeoutMs: number): Promise<n
     s.once('connect', () => {
       clearTimeout(timer);
       s.removeAllListeners('error');
+      // DATA ends with a small write (the CRLF after the object) behind a large one: with Nagle it
+      // would wait for the server's delayed ACK (~40 ms a message)
+      s.setNoDelay(true);
       resolve(s);
     });
     s.once('error', (err: NodeJS.ErrnoException) => {

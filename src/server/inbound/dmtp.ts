@@ -17,8 +17,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { concatBytes } from '../../encoding/bytes.js';
 import { DimeError } from '../../errors/index.js';
-import { scanMessage } from '../../message/layout.js';
-import { openMessage, peekEnvelope } from '../../message/open.js';
+import { wipeKek } from '../../message/kek.js';
+import { type OpenedSource, openSource } from '../../message/open.js';
 import { envelopeFingerprint } from '../../message/parties.js';
 import { MemorySource } from '../../message/source.js';
 import { isTemporaryFailure } from '../../protocol/dmtp/client-errors.js';
@@ -89,14 +89,32 @@ export async function receiveDmtpObject(
   const destination = await ctx.domains.get(o.destinationDomain);
   if (!destination) return reject554(`${o.destinationDomain} is not a domain of this server`);
   const source = new MemorySource(o.bytes);
-  let layout: ReturnType<typeof scanMessage>;
-  let env: ReturnType<typeof peekEnvelope>;
+  // One checking pass as the destination (message.md §7.3): the envelope it can read (chunk 5) and
+  // the origin signatures (248/249/255), verified with the origin signet. It runs in report mode
+  // because the recipient's signet is only known from the envelope: its fingerprint is compared
+  // below, and every origin signature must be valid (or, for the bounce ones, absent).
+  let opened: OpenedSource;
   try {
-    layout = scanMessage(source);
-    env = peekEnvelope(source, 'destination', destination.orgKeys);
+    opened = openSource(source, {
+      actor: 'destination',
+      keys: destination.orgKeys,
+      signets: { origin: o.origin.signet, destination: destination.orgSignet },
+      report: true,
+    });
   } catch (e) {
     return reject554(`message rejected: ${describe(e)}`);
   }
+  wipeKek(opened.kek);
+  const sig = opened.signatures;
+  const bounceOk = (st: string) => st === 'valid' || st === 'absent';
+  if (sig.originFull !== 'valid' || !bounceOk(sig.metaBounce) || !bounceOk(sig.displayBounce)) {
+    ctx.log.info({ session: o.sessionId, origin: sig.originFull }, 'DMTP object refused: origin signature');
+    return reject554(
+      `message rejected: BAD_SIGNATURE: origin signatures full=${sig.originFull} meta=${sig.metaBounce} display=${sig.displayBounce}`,
+    );
+  }
+  const layout = opened.layout;
+  const env = opened.envelope;
   if (env.origin !== null && env.origin.toLowerCase() !== o.origin.domain) {
     return reject554(`the message names origin ${env.origin}, not ${o.origin.domain}`);
   }
@@ -116,24 +134,10 @@ export async function receiveDmtpObject(
   const user = found.user;
   const recipientSignet = parseUserSignet(user.signet!);
   if (
-    env.recipientFingerprint !== null &&
+    env.recipientFingerprint === null ||
     env.recipientFingerprint !== envelopeFingerprint(recipientSignet)
   ) {
     return reject554("the recipient fingerprint is not that user's current signet");
-  }
-  try {
-    openMessage(o.bytes, {
-      actor: 'destination',
-      keys: destination.orgKeys,
-      signets: { origin: o.origin.signet, recipient: recipientSignet, destination: destination.orgSignet },
-      verify: true,
-    });
-  } catch (e) {
-    ctx.log.info(
-      { session: o.sessionId, code: e instanceof DimeError ? e.code : 'ERROR' },
-      'DMTP object refused',
-    );
-    return reject554(`message rejected: ${describe(e)}`);
   }
 
   const object = o.bytes.subarray(layout.headerOffset);

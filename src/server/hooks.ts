@@ -76,23 +76,28 @@ export class TransferTracker {
   }
 }
 
-/** Wraps a sink so the tracker knows the session is busy until its end() settles or it is aborted. */
+/**
+ * Wraps a sink so the tracker knows the session is busy until its end() settles or it is aborted,
+ * and a turn of the event loop more: the session sends its final reply after end() resolves, and a
+ * draining server must not close the session before that reply is out.
+ */
 function tracked(tracker: TransferTracker, id: string, sink: MessageSink): MessageSink {
   tracker.begin(id);
+  const done = () => setImmediate(() => tracker.end(id));
   return {
     write: (chunk) => sink.write(chunk),
     async end() {
       try {
         return await sink.end();
       } finally {
-        tracker.end(id);
+        done();
       }
     },
     abort(reason) {
       try {
         sink.abort(reason);
       } finally {
-        tracker.end(id);
+        done();
       }
     },
   };

@@ -22,7 +22,7 @@ export interface Secp256k1Native {
 export interface SodiumNative {
   crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Buffer): void;
   crypto_sign_detached(sig: Buffer, message: Buffer, sk: Buffer): void;
-  crypto_sign_verify_detached(sig: Buffer, message: Buffer, pk: Buffer): boolean;
+  crypto_sign_verify_detached(sig: Uint8Array, message: Uint8Array, pk: Uint8Array): boolean;
   sodium_memzero(buf: Buffer): void;
   crypto_sign_PUBLICKEYBYTES: number;
   crypto_sign_SECRETKEYBYTES: number;

@@ -49,7 +49,8 @@ export const nodeCryptoProvider: CryptoProvider = {
 
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
-    return sodium.crypto_sign_verify_detached(asBuf(signature), asBuf(message), asBuf(publicKey));
+    // sodium-native takes typed arrays as they are: no Buffer views to allocate on this hot path
+    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
   },
 
   secp256k1PublicKey(privateKey) {

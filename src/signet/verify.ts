@@ -2,7 +2,7 @@ import { crypto } from '../crypto/index.js';
 import { toHex } from '../encoding/hex.js';
 import { DimeError } from '../errors/index.js';
 import { CRYPTO_SIG, CUSTODY_SIG, FULL_SIG, ID_SIG, SELF_SIG } from './field-table.js';
-import { fieldsUpTo, fieldWithId, orgSignetSigningKeys, type Signet } from './signet.js';
+import { fieldWithId, orgSignetSigningKeys, type Signet } from './signet.js';
 
 export type SignatureStatus = 'valid' | 'unchecked';
 
@@ -37,7 +37,8 @@ export interface VerifyResult {
 function checkSig(s: Signet, fid: number, keys: readonly Uint8Array[]): boolean {
   const f = fieldWithId(s, fid);
   if (!f) return false;
-  const msg = fieldsUpTo(s, fid - 1);
+  // fields are ascending, so the signed bytes are exactly everything before the signature field
+  const msg = s.payload.subarray(0, f.offset);
   const c = crypto();
   for (const k of keys) if (c.ed25519Verify(k, msg, f.data)) return true;
   return false;
@@ -113,8 +114,13 @@ export function verifySignet(s: Signet, opts: VerifyOptions = {}): VerifyResult 
     }
   }
 
-  const complete = Object.values(signatures).every((v) => v === 'valid');
-  const lastSig = Math.max(0, ...Object.keys(signatures).map(Number));
-  const unsignedFields = s.fields.filter((f) => f.id > lastSig).map((f) => f.id);
+  let complete = true;
+  let lastSig = 0;
+  for (const k in signatures) {
+    if (signatures[k] !== 'valid') complete = false;
+    if (Number(k) > lastSig) lastSig = Number(k);
+  }
+  const unsignedFields: number[] = [];
+  for (const f of s.fields) if (f.id > lastSig) unsignedFields.push(f.id);
   return { kind: s.kind, form: s.form, stage: s.stage, signatures, complete, unsignedFields };
 }

@@ -18,7 +18,7 @@ import {
   protectKeyObject,
   serializeKeys,
 } from '../keys/index.js';
-import { createOrgSignet, parseOrgSignet, type Signet } from '../signet/index.js';
+import { createOrgSignet, parseOrgSignet, type Signet, signetId, verifySignet } from '../signet/index.js';
 import type { Domain, MailStore } from '../store/index.js';
 import { type DataPaths, readFileOrThrow, writeFileAtomic } from './data-dir.js';
 import { encryptKeyPem } from './tls-material.js';
@@ -61,10 +61,59 @@ function writeDkim(paths: DataPaths, domain: string, passphrase: string, make: D
   writeFileAtomic(paths.dkimPublic(domain), `${k.publicKeyDnsValue}\n`, 0o644, false);
 }
 
+/** An org key and org signet made elsewhere (`dime admin domain add --org-key --org-signet`). */
+export interface ImportedOrgKey {
+  /** The caller keeps ownership (addLocalDomain does not destroy them). */
+  keys: DimeKeys;
+  signet: Uint8Array;
+}
+
+function sameKeys(a: DimeKeys, b: DimeKeys): boolean {
+  return (
+    Buffer.from(a.signingPublic).equals(Buffer.from(b.signingPublic)) &&
+    Buffer.from(a.encryptionPublic).equals(Buffer.from(b.encryptionPublic))
+  );
+}
+
+/**
+ * Checks an imported org key and signet for `domain`: an org signet whose own signatures verify
+ * with its POK, whose keys are the key file's (SIGNET_MISMATCH otherwise) and whose ID field, when
+ * present, names the domain (SIGNET_MISMATCH).
+ */
+export function checkImportedOrgKey(domain: string, imported: ImportedOrgKey): Signet {
+  const signet = parseOrgSignet(imported.signet);
+  const { keys } = imported;
+  if (
+    !Buffer.from(signet.signingKey).equals(Buffer.from(keys.signingPublic)) ||
+    !Buffer.from(signet.encryptionKey).equals(Buffer.from(keys.encryptionPublic))
+  ) {
+    throw new DimeError(
+      'SIGNET_MISMATCH',
+      `the org key does not belong to the org signet given for ${domain}`,
+      {
+        domain,
+      },
+    );
+  }
+  verifySignet(signet, { pok: [keys.signingPublic] });
+  const id = signetId(signet);
+  if (id !== null && id.toLowerCase().replace(/\.$/, '') !== domain) {
+    throw new DimeError('SIGNET_MISMATCH', `the org signet is for ${JSON.stringify(id)}, not ${domain}`, {
+      domain,
+      id,
+    });
+  }
+  return signet;
+}
+
 /**
  * A new local domain: org key and signet files, DKIM key, and the store row. CONFLICT when the
  * domain exists. The key files are written before the row, so a crash leaves at most unused files
  * (which a retry reuses: an existing org key file is loaded, not replaced).
+ *
+ * `imported`: the domain's existing org key and signet instead of new ones (checked with
+ * checkImportedOrgKey); the key is stored protected under the passphrase like a generated one, the
+ * signet as given. A key file left by an earlier attempt must hold the same key (CONFLICT).
  */
 export async function addLocalDomain(
   store: MailStore,
@@ -72,23 +121,33 @@ export async function addLocalDomain(
   name: string,
   passphrase: string,
   makeDkim: DkimKeyMaker,
+  imported?: ImportedOrgKey,
 ): Promise<Domain> {
   const domain = normalizeDomainName(name);
   if (await store.getDomain(domain)) throw new DimeError('CONFLICT', `domain ${domain} exists already`);
-  let keys: DimeKeys;
-  if (existsSync(paths.orgKey(domain))) {
-    keys = loadKeys(readFileOrThrow(paths.orgKey(domain)), { passphrase: () => passphrase }, ['org']).keys;
-  } else {
-    keys = generateKeys('org');
-    const plain = serializeKeys(keys);
-    try {
-      writeFileAtomic(paths.orgKey(domain), protectKeyObject(plain, passphrase), 0o600);
-    } finally {
-      plain.fill(0);
-    }
-  }
+  const importedSignet = imported ? checkImportedOrgKey(domain, imported) : null;
+  let keys: DimeKeys | null = null;
   try {
-    const signet = createOrgSignet(keys, { stage: 'id', domain });
+    if (existsSync(paths.orgKey(domain))) {
+      keys = loadKeys(readFileOrThrow(paths.orgKey(domain)), { passphrase: () => passphrase }, ['org']).keys;
+      if (imported && !sameKeys(keys, imported.keys)) {
+        throw new DimeError(
+          'CONFLICT',
+          `${paths.orgKey(domain)} exists already with another org key (remove it to import a different one)`,
+          { domain },
+        );
+      }
+    } else {
+      const fresh = imported ? null : generateKeys('org');
+      keys = fresh;
+      const plain = serializeKeys(imported ? imported.keys : fresh!);
+      try {
+        writeFileAtomic(paths.orgKey(domain), protectKeyObject(plain, passphrase), 0o600);
+      } finally {
+        plain.fill(0);
+      }
+    }
+    const signet = importedSignet ?? createOrgSignet(keys!, { stage: 'id', domain });
     writeFileAtomic(paths.orgSignet(domain), armor('ORGANIZATIONAL SIGNET', signet.bytes), 0o644, false);
     writeDkim(paths, domain, passphrase, makeDkim);
     return await store.addDomain({
@@ -97,7 +156,7 @@ export async function addLocalDomain(
       orgSignet: signet.bytes,
     });
   } finally {
-    destroyKeys(keys);
+    if (keys) destroyKeys(keys);
   }
 }
 

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeObjectInput } from '../../encoding/input.js';
 import { DimeError } from '../../errors/index.js';
+import { destroyKeys } from '../../keys/index.js';
 import type { Admin } from '../../server/admin/admin.js';
 import type { AccountMode } from '../../store/types.js';
+import { readKeyFile } from '../common.js';
 import { usage } from '../exit.js';
 import { printJson, readInput } from '../io.js';
 
@@ -24,6 +26,18 @@ export function readPasswordStdin(): Uint8Array {
   if (end > 0 && buf[end - 1] === 0x0a) end--;
   if (end > 0 && buf[end - 1] === 0x0d) end--;
   return new Uint8Array(buf.subarray(0, end));
+}
+
+interface KeyImportOptions {
+  orgKey?: string;
+  orgSignet?: string;
+  passphraseFile?: string;
+  realmKey?: string;
+}
+
+/** A signet file in any encoding decodeObjectInput reads (armored, base64, binary). */
+function readSignetBytes(path: string): Uint8Array {
+  return decodeObjectInput(readInput(path)).binary;
 }
 
 /** keys.md §5 (the store's ACCOUNT_MODES; repeated here so `dime --help` loads no server code). */
@@ -63,14 +77,37 @@ export function registerAdminCommands(program: Command): void {
   const domain = admin.command('domain').description('local domains');
   domain
     .command('add')
-    .description('add a local domain: org key (protected), org signet, DKIM key')
+    .description(
+      'add a local domain: org key (protected), org signet, DKIM key; with --org-key and --org-signet, the existing ones are imported',
+    )
     .argument('<domain>')
-    .option('--json', 'print {"domain"} as JSON')
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--org-key <file>', 'import this org key (plain, protected or encrypted key file, any encoding)')
+    .option('--org-signet <file>', 'the org signet of --org-key (must match it and name the domain)')
+    .option('--passphrase-file <file>', 'passphrase of a protected --org-key (else DIME_PASSPHRASE)')
+    .option('--realm-key <hex>', 'realm key (128 hex digits) of an encrypted --org-key')
+    .option('--json', 'print {"domain","imported"} as JSON')
+    .action(async (name: string, opts: KeyImportOptions & { json?: boolean }, cmd: Command) => {
+      if ((opts.orgKey === undefined) !== (opts.orgSignet === undefined)) {
+        usage('--org-key and --org-signet go together');
+      }
+      if (!opts.orgKey && (opts.passphraseFile || opts.realmKey)) {
+        usage('--passphrase-file and --realm-key are for --org-key');
+      }
+      const imported = opts.orgKey
+        ? { keys: readKeyFile(opts.orgKey, opts, ['org']).keys, signet: readSignetBytes(opts.orgSignet!) }
+        : undefined;
       const { generateDkimKey } = await import('../../server/mail-adapter.js');
-      const r = await withAdmin(cmd, (a) => a.addDomain(name, generateDkimKey));
-      if (opts.json) printJson(r);
-      else process.stdout.write(`domain ${r.domain} added; DNS records: dime admin dns ${r.domain}\n`);
+      try {
+        const r = await withAdmin(cmd, (a) => a.addDomain(name, generateDkimKey, imported));
+        if (opts.json) printJson(r);
+        else {
+          process.stdout.write(
+            `domain ${r.domain} added${r.imported ? ' with the imported org key and signet' : ''}; DNS records: dime admin dns ${r.domain}\n`,
+          );
+        }
+      } finally {
+        if (imported) destroyKeys(imported.keys);
+      }
     });
 
   const user = admin.command('user').description('users');
@@ -80,7 +117,16 @@ export function registerAdminCommands(program: Command): void {
     .argument('<address>')
     .option('--password-stdin', 'read the password from stdin')
     .option('--mode <mode>', 'trustful | cautious | paranoid (keys.md §5; default from the config: trustful)')
-    .option('--signet <file>', "paranoid accounts: the user's own signet")
+    .option(
+      '--signet <file>',
+      "import the user's signet (signed by the domain's org key): alone for a paranoid account, with --key otherwise",
+    )
+    .option(
+      '--key <file>',
+      'import the user key of --signet (trustful, cautious): sealed under the mail realm key like a new one',
+    )
+    .option('--passphrase-file <file>', 'passphrase of a protected --key (else DIME_PASSPHRASE)')
+    .option('--realm-key <hex>', 'realm key (128 hex digits) of an encrypted --key')
     .option('--quota-bytes <n>', 'byte quota, or "none"')
     .option('--quota-messages <n>', 'message quota, or "none"')
     .option('--json', 'print {"address","mode"} as JSON')
@@ -91,6 +137,9 @@ export function registerAdminCommands(program: Command): void {
           passwordStdin?: boolean;
           mode?: string;
           signet?: string;
+          key?: string;
+          passphraseFile?: string;
+          realmKey?: string;
           quotaBytes?: string;
           quotaMessages?: string;
           json?: boolean;
@@ -100,24 +149,44 @@ export function registerAdminCommands(program: Command): void {
         if (opts.mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(opts.mode)) {
           usage(`--mode must be one of ${ACCOUNT_MODES.join(', ')}`);
         }
-        if (opts.signet && opts.mode !== 'paranoid') usage('--signet is for --mode paranoid');
+        if (opts.key && !opts.signet) usage('--key needs the signet of that key (--signet)');
+        if (opts.key && opts.mode === 'paranoid') {
+          usage('a paranoid account keeps its key off the server: drop --key');
+        }
+        if (!opts.key && (opts.passphraseFile || opts.realmKey)) {
+          usage('--passphrase-file and --realm-key are for --key');
+        }
+        for (const [flag, value] of [
+          ['--signet', opts.signet],
+          ['--key', opts.key],
+          ['--passphrase-file', opts.passphraseFile],
+        ] as const) {
+          if (value === '-') usage(`${flag} cannot read stdin: stdin carries the password`);
+        }
         const qb = quota(opts.quotaBytes, '--quota-bytes');
         const qm = quota(opts.quotaMessages, '--quota-messages');
+        const signet = opts.signet ? readSignetBytes(opts.signet) : undefined;
+        const keys = opts.key ? readKeyFile(opts.key, opts, ['user']).keys : undefined;
         const password = needPasswordStdin(opts);
-        const signet = opts.signet ? decodeObjectInput(readInput(opts.signet)).binary : undefined;
         try {
           const r = await withAdmin(cmd, (a) =>
             a.addUser(address, password, {
               ...(opts.mode ? { mode: opts.mode as AccountMode } : {}),
               ...(signet ? { signet } : {}),
+              ...(keys ? { keys } : {}),
               ...(qb !== undefined ? { quotaBytes: qb } : {}),
               ...(qm !== undefined ? { quotaMessages: qm } : {}),
             }),
           );
           if (opts.json) printJson(r);
-          else process.stdout.write(`user ${r.address} created (${r.mode})\n`);
+          else {
+            process.stdout.write(
+              `user ${r.address} created (${r.mode})${r.imported ? (keys ? ' with the imported key and signet' : ' with the imported signet') : ''}\n`,
+            );
+          }
         } finally {
           password.fill(0);
+          if (keys) destroyKeys(keys);
         }
       },
     );

@@ -7,10 +7,13 @@
 
 import { existsSync } from 'node:fs';
 import { DimeError } from '../../errors/index.js';
-import { parseUserSignet } from '../../signet/index.js';
+import type { DimeKeys } from '../../keys/index.js';
+import { checkKeysMatchSignet } from '../../message/parties.js';
+import { parseOrgSignet, parseUserSignet, signetId, verifySignet } from '../../signet/index.js';
 import {
   type AccountMode,
   createAccount,
+  type Domain,
   type MailStore,
   parseLogin,
   resetPassword,
@@ -18,7 +21,13 @@ import {
 } from '../../store/index.js';
 import { loadServerConfig, type ServerConfig } from '../config.js';
 import { DataPaths, resolveServerPassphrase } from '../data-dir.js';
-import { addLocalDomain, type DkimKeyMaker, normalizeDomainName, openLocalDomain } from '../domains.js';
+import {
+  addLocalDomain,
+  type DkimKeyMaker,
+  type ImportedOrgKey,
+  normalizeDomainName,
+  openLocalDomain,
+} from '../domains.js';
 import { openServerStore } from '../store.js';
 
 export interface AdminOptions {
@@ -31,6 +40,60 @@ export interface UserSummary {
   address: string;
   mode: AccountMode;
   folders: { name: string; messages: number; bytes: number }[];
+}
+
+/**
+ * Checks a user signet made elsewhere for `address` of the local domain `row`: a user signet whose
+ * org signatures (crypto, and full and ID when present) verify with the domain's org signet, whose
+ * own signature verifies, whose ID field (when present) names the address (same normalized form),
+ * and, with `keys`, whose keys are those (SIGNET_MISMATCH).
+ */
+export function checkImportedUserSignet(
+  address: string,
+  bytes: Uint8Array,
+  row: Domain,
+  keys?: DimeKeys,
+): void {
+  const signet = parseUserSignet(bytes);
+  if (!row.orgSignet) throw new DimeError('NOT_FOUND', `domain ${row.name} has no org signet`);
+  const org = parseOrgSignet(row.orgSignet);
+  try {
+    verifySignet(signet, { org });
+  } catch (e) {
+    if (e instanceof DimeError && e.code === 'BAD_SIGNATURE') {
+      throw new DimeError(
+        'SIGNET_MISMATCH',
+        `the user signet does not verify against the org signet of ${row.name}: ${e.message}`,
+        { domain: row.name },
+      );
+    }
+    throw e;
+  }
+  const id = signetId(signet);
+  if (id !== null) {
+    let named: { local: string; domain: string } | null = null;
+    try {
+      named = parseLogin(id);
+    } catch {
+      named = null;
+    }
+    const want = parseLogin(address);
+    if (!named || named.local !== want.local || named.domain !== want.domain) {
+      throw new DimeError('SIGNET_MISMATCH', `the user signet is for ${JSON.stringify(id)}, not ${address}`, {
+        id,
+      });
+    }
+  }
+  if (keys) {
+    try {
+      checkKeysMatchSignet('recipient', keys, signet);
+    } catch {
+      throw new DimeError(
+        'SIGNET_MISMATCH',
+        `the user key does not belong to the signet given for ${address}`,
+      );
+    }
+  }
 }
 
 export class Admin {
@@ -69,15 +132,25 @@ export class Admin {
     await this.store.close();
   }
 
-  async addDomain(name: string, makeDkim: DkimKeyMaker): Promise<{ domain: string }> {
+  /**
+   * A new local domain. `imported`: its existing org key and org signet (made elsewhere) instead of
+   * new ones: the signet must verify with its own POK, be the key's and name the domain
+   * (SIGNET_MISMATCH); the key is stored protected under the server passphrase.
+   */
+  async addDomain(
+    name: string,
+    makeDkim: DkimKeyMaker,
+    imported?: ImportedOrgKey,
+  ): Promise<{ domain: string; imported: boolean }> {
     const d = await addLocalDomain(
       this.store,
       this.paths,
       normalizeDomainName(name),
       this.passphrase(),
       makeDkim,
+      imported,
     );
-    return { domain: d.name };
+    return { domain: d.name, imported: imported !== undefined };
   }
 
   private async userOf(address: string): Promise<{ user: User; address: string }> {
@@ -97,6 +170,11 @@ export class Admin {
   /**
    * A new user: STACIE credentials, and unless paranoid a user key under the mail realm key with a
    * signet signed by the domain's org key. A paranoid user brings its own signet (or gets none yet).
+   *
+   * Imports: `signet` alone (paranoid: the key stays with the user), or `keys` with their `signet`
+   * (trustful, cautious: the key is sealed under the user's mail realm key like a generated one).
+   * The signet must verify against the domain's org signet and name this address when it has an ID
+   * field; the key must be the signet's (SIGNET_MISMATCH).
    */
   async addUser(
     address: string,
@@ -104,33 +182,50 @@ export class Admin {
     o: {
       mode?: AccountMode;
       signet?: Uint8Array;
+      keys?: DimeKeys;
       quotaBytes?: number | null;
       quotaMessages?: number | null;
     } = {},
-  ): Promise<{ address: string; mode: AccountMode }> {
-    const parsed = parseLogin(address);
+  ): Promise<{ address: string; mode: AccountMode; imported: boolean }> {
+    let parsed: { local: string; domain: string };
+    try {
+      parsed = parseLogin(address);
+    } catch {
+      throw new DimeError('BAD_INPUT', `not an address: ${JSON.stringify(address)}`);
+    }
     const row = await this.store.getDomain(parsed.domain);
     if (!row)
       throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local (dime admin domain add first)`);
     const mode = o.mode ?? (this.config.accounts.defaultMode as AccountMode);
+    if (o.keys && !o.signet) throw new DimeError('USAGE', 'an imported user key needs its signet (--signet)');
+    if (o.keys && mode === 'paranoid') {
+      throw new DimeError('USAGE', 'a paranoid account keeps its key off the server: drop --key');
+    }
+    if (o.signet && !o.keys && mode !== 'paranoid') {
+      throw new DimeError(
+        'USAGE',
+        `a signet without its key makes a paranoid account (--mode paranoid); a ${mode} account needs the key too (--key)`,
+      );
+    }
+    if (o.signet) checkImportedUserSignet(`${parsed.local}@${row.name}`, o.signet, row, o.keys);
     const domain =
       mode === 'paranoid'
         ? null
         : openLocalDomain(this.paths, row, this.passphrase(), this.config.dkim.selector);
     try {
-      if (o.signet) parseUserSignet(o.signet);
       const user = await createAccount(this.store, {
         username: address,
         password,
         mode,
         ...(domain ? { orgKeys: domain.orgKeys } : {}),
         ...(o.signet ? { signet: o.signet } : {}),
+        ...(o.keys ? { userKeys: o.keys } : {}),
         quota: {
           bytes: o.quotaBytes !== undefined ? o.quotaBytes : this.config.limits.quotaBytes,
           messages: o.quotaMessages !== undefined ? o.quotaMessages : this.config.limits.quotaMessages,
         },
       });
-      return { address: `${user.username}@${row.name}`, mode: user.mode };
+      return { address: `${user.username}@${row.name}`, mode: user.mode, imported: o.signet !== undefined };
     } finally {
       if (domain) {
         domain.orgKeys.signingSeed.fill(0);

@@ -8,7 +8,7 @@ import { parseLogin, stacieUsername } from './address.js';
 import { directDerive, type StacieDeriver } from './derive.js';
 import { MIN_PASSWORD_LENGTH, passwordBytes, requireLongEnough } from './password.js';
 import { mailRealmKey, newMailRealm } from './realm.js';
-import { newWrappedUserKey, signetEncryptionKey } from './user-key.js';
+import { newWrappedUserKey, signetEncryptionKey, wrapUserKey } from './user-key.js';
 
 export interface CreateAccountOptions {
   /** The user's address or local part (normalized as for login, stacie.md §2.1). */
@@ -25,8 +25,16 @@ export interface CreateAccountOptions {
   folders?: readonly string[];
   /** The domain's org keys: when given, the new user key gets a signet signed by them. */
   orgKeys?: DimeKeys;
-  /** Paranoid accounts: the user's own signet (the key never reaches the server). */
+  /**
+   * Paranoid accounts: the user's own signet (the key never reaches the server). Trustful and
+   * cautious accounts: the signet of `userKeys` (both made elsewhere; the caller checked them).
+   */
   signet?: Uint8Array;
+  /**
+   * Trustful and cautious accounts: an existing user key (with its `signet`) instead of a new
+   * one; it is sealed under the mail realm key like a generated key. The caller keeps ownership.
+   */
+  userKeys?: DimeKeys;
   derive?: StacieDeriver;
   minimumPasswordLength?: number;
 }
@@ -54,8 +62,16 @@ export async function createAccount(store: MailStore, o: CreateAccountOptions): 
   }
   const password = passwordBytes(o.password);
   requireLongEnough(password, o.minimumPasswordLength ?? MIN_PASSWORD_LENGTH);
-  if (mode !== 'paranoid' && o.signet !== undefined) {
-    throw new DimeError('BAD_PARAMETER', 'only paranoid accounts bring their own signet');
+  if (mode === 'paranoid' && o.userKeys !== undefined) {
+    throw new DimeError('BAD_PARAMETER', 'a paranoid account keeps its key off the server');
+  }
+  if (mode !== 'paranoid' && (o.signet !== undefined) !== (o.userKeys !== undefined)) {
+    throw new DimeError(
+      'BAD_PARAMETER',
+      o.signet !== undefined
+        ? 'only paranoid accounts bring a signet without its key'
+        : 'an imported user key needs its signet',
+    );
   }
   const domain = await store.getDomain(address.domain);
   if (!domain) throw new DimeError('NOT_FOUND', `domain ${address.domain} not found`);
@@ -77,10 +93,19 @@ export async function createAccount(store: MailStore, o: CreateAccountOptions): 
     } else {
       const realmKey = mailRealmKey(values.masterKey, { salt, realms: [realm] });
       try {
-        const wrapped = newWrappedUserKey(realmKey, o.orgKeys, name);
-        encryptedKey = wrapped.encryptedKey;
-        encryptionPublicKey = wrapped.encryptionPublicKey;
-        signet = wrapped.signet;
+        if (o.userKeys && o.signet) {
+          encryptionPublicKey = signetEncryptionKey(o.signet);
+          if (!crypto().timingSafeEqual(encryptionPublicKey, o.userKeys.encryptionPublic)) {
+            throw new DimeError('SIGNET_MISMATCH', 'the user key does not belong to the signet');
+          }
+          encryptedKey = wrapUserKey(realmKey, o.userKeys);
+          signet = o.signet;
+        } else {
+          const wrapped = newWrappedUserKey(realmKey, o.orgKeys, name);
+          encryptedKey = wrapped.encryptedKey;
+          encryptionPublicKey = wrapped.encryptionPublicKey;
+          signet = wrapped.signet;
+        }
       } finally {
         crypto().zeroize(realmKey);
       }

@@ -41,6 +41,19 @@ export function newWrappedUserKey(
   }
 }
 
+/**
+ * A user key made elsewhere (keys.md §5: imported by the administrator), wrapped under the realm
+ * key like a generated one. The caller keeps ownership of `keys`; the serialized copy is wiped.
+ */
+export function wrapUserKey(realmKey: Uint8Array, keys: DimeKeys): Uint8Array {
+  const plain = serializeKeys(keys);
+  try {
+    return sealKeyObject(plain, realmKey);
+  } finally {
+    crypto().zeroize(plain);
+  }
+}
+
 /** Opens a stored 1976 object into user keys. */
 export function openUserKey(encryptedKey: Uint8Array, realmKey: Uint8Array): DimeKeys {
   const plain = openKeyObject(encryptedKey, realmKey);

@@ -10,6 +10,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { dkimVerify } from 'mailauth';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ import { tlsCertificateSignature } from '../../src/record/index.js';
 import { DimeResolver } from '../../src/resolver/resolver.js';
 import { SignetResolver } from '../../src/resolver/signets.js';
 import { openLocalDomain } from '../../src/server/domains.js';
+import { createMailauthResolver } from '../../src/server/mail/authentication.js';
 import { createOrgSignet, parseUserSignet } from '../../src/signet/index.js';
 import { verifyLogin } from '../../src/store/index.js';
 import { startTwoDomains, TWO_DOMAINS_PASSPHRASE, type TwoDomains } from '../helpers/two-domains.js';
@@ -346,6 +348,17 @@ describe('two domains: failure cases', () => {
       expect(m.text).toMatch(/^DKIM-Signature: .*d=alpha\.test/m);
       expect(m.text).toMatch(/dkim=pass/);
       expect(m.text).toMatch(/spf=pass/);
+      // and mailauth itself, here, on the bytes beta received: alpha's DKIM signature verifies
+      // against the key alpha publishes in the signed zone (`dime admin dns`)
+      const verified = await dkimVerify(Buffer.from(m.text!, 'utf8'), {
+        // mailauth's DNSResolver type has no MX objects; the resolver returns what mailauth reads
+        resolver: createMailauthResolver({ servers: [t.dns.resolverAddress] }) as unknown as NonNullable<
+          Parameters<typeof dkimVerify>[1]
+        >['resolver'],
+      });
+      const alphaSig = verified.results.find((r) => r.signingDomain === 'alpha.test');
+      expect(alphaSig?.status.result).toBe('pass');
+      expect(alphaSig?.status.aligned).toBe('alpha.test');
       await t.alpha.reconfigure({ accounts: { allowPlaintext: false } });
       expect((await send({ to: BOB, subject: 'no plaintext please', text: 'x' })).response).toMatch(/^250 /);
       const b = await bounceFor(/no plaintext please/, 'the not-DIME-capable bounce');

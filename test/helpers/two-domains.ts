@@ -78,6 +78,11 @@ export interface TwoDomainsOptions {
   mail?: (m: MailServices) => MailServices;
   /** Logs of the servers on stderr (inline: pino level; process: pass the child's stderr through). */
   log?: string;
+  /**
+   * Runs once per node after its data directory and config.json exist and before its first start
+   * (e.g. `dime admin domain add` importing an existing org key, so the first start bootstraps none).
+   */
+  beforeStart?: (node: DomainNode) => Promise<void> | void;
 }
 
 async function freePort(taken: Set<number>): Promise<number> {
@@ -169,6 +174,10 @@ export async function startTwoDomains(o: TwoDomainsOptions): Promise<TwoDomains>
       };
       writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config, null, 2));
       nodes[n] = makeNode(n, spec.domain, spec.hostname, dataDir, ports[n], o);
+    }
+    if (o.beforeStart) {
+      await o.beforeStart(nodes.alpha);
+      await o.beforeStart(nodes.beta);
     }
     await Promise.all([nodes.alpha.start(), nodes.beta.start()]);
     const publish: TwoDomains['publish'] = async (node, edit, options) => {

@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { DimeError, isDimeError } from '../../errors/index.js';
 import type { Engine, Row, SqlValue, Tx } from '../sql/engine.js';
@@ -32,6 +34,12 @@ export class SqliteEngine implements Engine {
   private readonly releaseMutex: () => void;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly tx: Tx;
+  /** The WAL file, fsynced by this engine after each write transaction (null: in memory). */
+  private wal: string | null = null;
+  /** Write transactions committed, and how many of them are known to be on disk. */
+  private committed = 0;
+  private synced = 0;
+  private syncing: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -79,6 +87,48 @@ export class SqliteEngine implements Engine {
   }
 
   /**
+   * Resolves once every transaction committed so far is on disk. The commit itself wrote the WAL
+   * without fsync (`synchronous = NORMAL`); the fsync runs here on libuv's thread pool instead of
+   * blocking the event loop, outside the mutex (the next transaction runs meanwhile), and one fsync
+   * covers every commit made before it started (fsync flushes the file, whoever wrote it).
+   */
+  private async durable(): Promise<void> {
+    const target = this.committed;
+    while (this.synced < target) {
+      if (!this.syncing) {
+        const upTo = this.committed;
+        this.syncing = this.fsyncWal()
+          .then(() => {
+            this.synced = Math.max(this.synced, upTo);
+          })
+          .finally(() => {
+            this.syncing = null;
+          });
+      }
+      await this.syncing;
+    }
+  }
+
+  private async fsyncWal(): Promise<void> {
+    if (this.wal === null) return;
+    // opened per sync, so a WAL that SQLite truncated or re-created is still the one synced
+    let handle: Awaited<ReturnType<typeof open>> | null = null;
+    try {
+      handle = await open(this.wal, 'r');
+      await handle.datasync();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // no WAL file: SQLite checkpointed it into the database and removed it (that sync was its own)
+      if (code === 'ENOENT') return;
+      throw new DimeError('STORE_FAILED', `sqlite: fsync of ${this.wal} failed: ${(e as Error).message}`, {
+        code,
+      });
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  /**
    * Connection settings, under the file mutex (switching a file to WAL takes a lock that a
    * transaction of another connection in this process could hold across an await).
    */
@@ -89,8 +139,12 @@ export class SqliteEngine implements Engine {
         if (!memory && String(mode).toLowerCase() !== 'wal') {
           throw new DimeError('STORE_FAILED', `sqlite refused WAL mode (${String(mode)})`);
         }
-        // every commit fsyncs the WAL: a resolved write survives a crash or power loss
-        this.db.pragma('synchronous = FULL');
+        // A commit appends to the WAL without fsync (NORMAL keeps the database consistent after a
+        // crash, and checkpoints still fsync); transaction() resolves only after its own fsync of
+        // the WAL (durable()), so a resolved write survives a crash or power loss as with FULL,
+        // without blocking the event loop for the disk.
+        this.db.pragma(memory ? 'synchronous = FULL' : 'synchronous = NORMAL');
+        if (!memory) this.wal = `${resolve(this.db.name)}-wal`;
         this.db.pragma('foreign_keys = ON');
       } catch (e) {
         throw storeFailure(e);
@@ -98,8 +152,12 @@ export class SqliteEngine implements Engine {
     });
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.within('BEGIN IMMEDIATE', fn);
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = await this.within('BEGIN IMMEDIATE', fn);
+    // counted after COMMIT returned: a sync that starts later covers it
+    this.committed++;
+    await this.durable();
+    return result;
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -18,8 +18,9 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded engine: one file, WAL journal, `synchronous = FULL` (every commit fsyncs the WAL,
- * so a resolved write survives a crash or power loss), foreign keys on. Pending migrations are
+ * The embedded engine: one file, WAL journal, every write transaction's WAL fsynced before it
+ * resolves (off the event loop, engine.ts), so a resolved write survives a crash or power loss;
+ * foreign keys on. Pending migrations are
  * applied before the store is returned.
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<MailStore> {

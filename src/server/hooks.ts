@@ -45,6 +45,7 @@ interface SessionState {
 }
 
 const SMTP_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+const POSTMASTER = /^postmaster$/i;
 
 function lowerDomain(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
@@ -242,7 +243,10 @@ export function createHooks(ctx: ServerContext, role: ListenerRole, tracker: Tra
     async rcptTo(rcpt: Recipient, from: MailFrom, info): Promise<Decision> {
       if (rcpt.protocol === 'dmtp') return null; // the session checked the org domain and fingerprint
       if (from.protocol !== 'smtp') return refuse(503, 'protocol mismatch');
-      const address = rcpt.address;
+      // RFC 5321 §4.5.1: an MX MUST accept RCPT TO:<Postmaster> (no domain): the primary domain's
+      // postmaster (a user or an alias of that domain, like any other local part)
+      const address =
+        role === 'mx' && POSTMASTER.test(rcpt.address) ? `postmaster@${ctx.config.domain}` : rcpt.address;
       if (!SMTP_ADDRESS.test(address)) return refuse(501, '5.1.3 bad recipient address syntax');
       const domain = lowerDomain(address);
       const s = state(info);
@@ -266,7 +270,8 @@ export function createHooks(ctx: ServerContext, role: ListenerRole, tracker: Tra
       ) {
         return refuse(452, '4.2.2 mailbox full');
       }
-      s.rcpts.set(address.toLowerCase(), { address: address.toLowerCase(), user: found.user });
+      // keyed by the address as the envelope names it (openSink looks the envelope's up)
+      s.rcpts.set(rcpt.address.toLowerCase(), { address: address.toLowerCase(), user: found.user });
       return null;
     },
 

@@ -103,9 +103,16 @@ const allReplies = (r: ScriptResult) => r.steps.flatMap((s) => s.replies);
 const queued = (r: ScriptResult) => allReplies(r).filter((x) => /^250 .*queued as /i.test(x)).length;
 const dataStarts = (r: ScriptResult) => allReplies(r).filter((x) => x.startsWith('354')).length;
 
-/** DATA commands the scenario sends as commands: the most messages it may leave behind. */
+/**
+ * The messages the scenario's client sends: one per DATA sent as a command (the steps whose `rfc`
+ * expects a 354) and one per `BDAT … LAST` command; the most a server may store.
+ */
 function dataCommands(sc: Scenario): number {
-  return sc.steps.reduce((n, s) => n + (s.rfc?.filter((c) => c === '354').length ?? 0), 0);
+  return sc.steps.reduce(
+    (n, s) =>
+      n + (s.rfc?.filter((c) => c === '354').length ?? 0) + (/^BDAT \d+ LAST\r\n/i.test(sent(s)) ? 1 : 0),
+    0,
+  );
 }
 
 const sent = (s: Step) => (typeof s.send === 'string' ? s.send : Buffer.from(s.send).toString('latin1'));

@@ -11,7 +11,8 @@
  *   must show the same classes on both servers.
  *
  * After every scenario the test counts what each server stored: at most one message per DATA the
- * client sent as a command (the steps whose `rfc` expects a 354), and the MAIL FROM:<evil@…> hidden
+ * client sent as a command (the steps whose `rfc` expects a 354) or `BDAT … LAST`, exactly one per
+ * "queued as" reply, and the MAIL FROM:<evil@…> hidden
  * behind a fake end of data never executed (nothing for alice@dime.test, the smuggled recipient,
  * and no message with the evil sender).
  */
@@ -106,6 +107,14 @@ const BARE_CR: Omit<Allowance, 'ours' | 'postfix'> = {
     'refuse the whole message at the real end. Neither splits.',
 };
 
+const BDAT_BARE_LF: Omit<Allowance, 'ours' | 'postfix'> = {
+  peers: ['reject'],
+  why:
+    'RFC 3030 chunks are counted, never scanned for an end of data, so nothing in a chunk can end the ' +
+    "message: we take the bytes as they are (like the 'normalize' peer, which stores the same one message); " +
+    "Postfix's 'reject' refuses a bare LF in any message content (550, then 551 for the rest of the chunks)",
+};
+
 /** Smuggling: the fake end `variant` inside a message whose real end follows the smuggled commands. */
 function smuggle(
   name: string,
@@ -171,6 +180,43 @@ export const SCENARIOS: readonly Scenario[] = [
     steps: [...TRANSACTION, step(`${CARRIER}\r\n`, 0), step('.\r', 0), step('\n', 1), QUIT],
   },
 
+  {
+    name: 'smuggling: BDAT (CHUNKING) carries a fake end and commands as plain content',
+    category: 'smuggling',
+    reject: true,
+    steps: [
+      EHLO,
+      MAIL,
+      RCPT,
+      step(
+        `BDAT ${Buffer.byteLength(`${CARRIER}\r\n.\r\n${SMUGGLED}`, 'latin1')} LAST\r\n${CARRIER}\r\n.\r\n${SMUGGLED}`,
+        1,
+        {
+          rfc: ['250'],
+        },
+      ),
+      QUIT,
+    ],
+  },
+  {
+    name: 'smuggling: BDAT with <LF>.<LF> in the chunk, then a DATA-style end and a command',
+    category: 'smuggling',
+    reject: true,
+    steps: [
+      EHLO,
+      MAIL,
+      RCPT,
+      step(
+        `BDAT ${Buffer.byteLength(`${CARRIER}\n.\n${SMUGGLED}`, 'latin1')}\r\n${CARRIER}\n.\n${SMUGGLED}`,
+        1,
+        { allow: { ...BDAT_BARE_LF, ours: '2', postfix: '5' } },
+      ),
+      step('BDAT 0 LAST\r\n', 1, { allow: { ...BDAT_BARE_LF, ours: '2', postfix: '5' } }),
+      step('NOOP\r\n', 1, { rfc: ['250'] }),
+      QUIT,
+    ],
+  },
+
   // ------------------------------------------------------------------ bare newlines outside the smuggling shape
   {
     name: 'bare LF line ends in the message (no fake end)',
@@ -189,7 +235,10 @@ export const SCENARIOS: readonly Scenario[] = [
     category: 'bare-newline',
     reject: true,
     steps: [
-      step('EHLO client.example.org\n', 1, { allow: { ...BARE_LF_COMMAND, ours: '2', postfix: '5 closed' } }),
+      step('EHLO client.example.org\n', 1, {
+        mayClose: true,
+        allow: { ...BARE_LF_COMMAND, ours: '2', postfix: '5 closed' },
+      }),
       step('NOOP\n', 1, { allow: { ...BARE_LF_COMMAND, ours: '2', postfix: 'closed' } }),
       step('QUIT\r\n', 1, { allow: { ...BARE_LF_COMMAND, ours: '2 closed', postfix: 'closed' } }),
     ],
@@ -387,6 +436,51 @@ export const SCENARIOS: readonly Scenario[] = [
       RCPT,
       step('RSET\r\n', 1, { rfc: ['250'] }),
       step('DATA\r\n', 1, { rfc: ['503'] }),
+      QUIT,
+    ],
+  },
+  {
+    name: 'sequence: EHLO inside a transaction',
+    category: 'sequence',
+    steps: [EHLO, MAIL, RCPT, EHLO, step('DATA\r\n', 1), step('RSET\r\n', 1), QUIT],
+  },
+  {
+    name: 'sequence: STARTTLS before EHLO',
+    category: 'sequence',
+    steps: [step('STARTTLS\r\n', 1, { tls: true }), EHLO, MAIL, QUIT],
+  },
+  {
+    name: 'sequence: BDAT without a transaction, DATA after BDAT',
+    category: 'sequence',
+    steps: [
+      EHLO,
+      step('BDAT 5\r\nhello', 1, { rfc: ['503'] }),
+      step('RSET\r\n', 1, { rfc: ['250'] }),
+      MAIL,
+      RCPT,
+      step('BDAT 5\r\nhello', 1, { rfc: ['250'] }),
+      step('DATA\r\n', 1, { rfc: ['503'] }),
+      step('BDAT 0 LAST\r\n', 1),
+      QUIT,
+    ],
+  },
+  {
+    name: 'sequence: VRFY, EXPN, HELP',
+    category: 'sequence',
+    steps: [
+      EHLO,
+      step(`VRFY ${BOB}\r\n`, 1),
+      step('EXPN staff\r\n', 1),
+      step('HELP\r\n', 1, {
+        allow: {
+          peers: ['normalize'],
+          ours: '2',
+          postfix: '5',
+          why:
+            'HELP is not in the minimum implementation of RFC 5321 §4.5.1: we answer 214, Postfix does not ' +
+            'implement it (500)',
+        },
+      }),
       QUIT,
     ],
   },

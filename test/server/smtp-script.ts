@@ -5,7 +5,9 @@
  *
  * A step waits until the server gave the number of replies a conforming server gives to it (then a
  * short settle time, to catch extra replies), or closed the connection, or a timeout passed; a step
- * that expects no reply waits only the settle time. Nothing is written after the server closed.
+ * that expects no reply waits only the settle time. After a 221 or 421 (or with `mayClose`) it also
+ * waits for the server to hang up, so whether it did is no matter of timing. Nothing is written
+ * after the server closed.
  */
 
 import net from 'node:net';
@@ -18,6 +20,8 @@ export interface ScriptStep {
   replies: number;
   /** After this step's replies: the client side of STARTTLS (a TLS handshake on the same socket). */
   tls?: boolean;
+  /** A server may hang up after this step's replies: wait up to CLOSE_WAIT_MS for that. */
+  mayClose?: boolean;
 }
 
 export interface StepResult {
@@ -35,7 +39,8 @@ export interface ScriptResult {
 }
 
 const SETTLE_MS = 40;
-const REPLY_TIMEOUT_MS = 4_000;
+const REPLY_TIMEOUT_MS = 8_000;
+const CLOSE_WAIT_MS = 1_000;
 
 /** Splits complete replies off the front of `buffer` (multi-line replies joined with '\n'). */
 function takeReplies(state: { buffer: string; partial: string[] }, out: string[]): void {
@@ -130,7 +135,7 @@ export async function runScript(
       const last = received[received.length - 1];
       if (last !== undefined && /^(221|421)[ -]/.test(last.split('\n').pop()!)) {
         await waitForClose(REPLY_TIMEOUT_MS);
-      }
+      } else if (step.mayClose) await waitForClose(CLOSE_WAIT_MS);
       await settle();
       const r: StepResult = { replies: received.splice(0), closed };
       results.push(r);

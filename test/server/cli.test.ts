@@ -207,6 +207,49 @@ describe('dime server start (process)', () => {
     ).toMatch(/^250 /);
   });
 
+  it('admin alias add|list|rm: postmaster@ delivers to a user while the alias exists', async () => {
+    const a = ['admin', '--data', data, 'alias'];
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: s.ready.ports.smtp,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+    });
+    const inboxCount = () => {
+      const show = dime(['admin', '--data', data, 'user', 'show', 'alice@dime.localhost', '--json']);
+      return (show.json as { folders: { name: string; messages: number }[] }).folders.find(
+        (f) => f.name === 'INBOX',
+      )!.messages;
+    };
+    await expect(
+      t.sendMail({ from: 'x@example.org', to: 'postmaster@dime.localhost', text: 'before' }),
+    ).rejects.toThrow(/550/);
+    const add = dime([...a, 'add', 'Postmaster@dime.localhost', 'alice@dime.localhost', '--json']);
+    expect(add.status, add.stderr).toBe(0);
+    expect(add.json).toEqual({ alias: 'postmaster@dime.localhost', user: 'alice@dime.localhost' });
+    expect(dime([...a, 'list', 'alice@dime.localhost', '--json']).json).toEqual({
+      user: 'alice@dime.localhost',
+      aliases: ['postmaster@dime.localhost'],
+    });
+    const before = inboxCount();
+    expect(
+      (await t.sendMail({ from: 'x@example.org', to: 'postmaster@dime.localhost', text: 'to the alias' }))
+        .response,
+    ).toMatch(/^250 /);
+    expect(inboxCount()).toBe(before + 1);
+    // a taken local part, an unknown user, a domain that is not local
+    expect(dime([...a, 'add', 'alice@dime.localhost', 'alice@dime.localhost']).stderr).toMatch(/CONFLICT/);
+    expect(dime([...a, 'add', 'abuse@dime.localhost', 'nobody@dime.localhost']).status).toBe(1);
+    expect(dime([...a, 'add', 'abuse@elsewhere.test', 'alice@dime.localhost']).stderr).toMatch(/NOT_FOUND/);
+    expect(dime([...a, 'rm', 'postmaster@dime.localhost']).status).toBe(0);
+    const again = dime([...a, 'rm', 'postmaster@dime.localhost', '--json']);
+    expect(again.status).toBe(1);
+    expect(again.json).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    await expect(
+      t.sendMail({ from: 'x@example.org', to: 'postmaster@dime.localhost', text: 'after' }),
+    ).rejects.toThrow(/550/);
+  });
+
   it('admin dns: every record, the _dx record pins the server certificate', () => {
     const r = dime(['admin', '--data', data, 'dns', 'dime.localhost', '--json']);
     expect(r.status, r.stderr).toBe(0);

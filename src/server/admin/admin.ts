@@ -265,6 +265,47 @@ export class Admin {
     return { address: a };
   }
 
+  /**
+   * `alias` (local part @ a local domain) delivers to the user `target` (any local domain):
+   * postmaster@, abuse@ (RFC 5321 §4.5.1, RFC 2142). CONFLICT when the local part is taken.
+   */
+  async addAlias(alias: string, target: string): Promise<{ alias: string; user: string }> {
+    const { local, domain } = await this.localAddress(alias);
+    const { user, address } = await this.userOf(target);
+    await this.store.addAlias(domain.id, local, user.id);
+    return { alias: `${local}@${domain.name}`, user: address };
+  }
+
+  async removeAlias(alias: string): Promise<{ alias: string }> {
+    const { local, domain } = await this.localAddress(alias);
+    if (!(await this.store.removeAlias(domain.id, local))) {
+      throw new DimeError('NOT_FOUND', `no alias ${local}@${domain.name}`);
+    }
+    return { alias: `${local}@${domain.name}` };
+  }
+
+  /** The aliases that deliver to `target`. */
+  async listAliases(target: string): Promise<{ user: string; aliases: string[] }> {
+    const { user, address } = await this.userOf(target);
+    const domains = new Map((await this.store.listDomains()).map((d) => [d.id, d.name]));
+    const aliases = (await this.store.listAliases(user.id)).map(
+      (a) => `${a.localPart}@${domains.get(a.domainId) ?? '?'}`,
+    );
+    return { user: address, aliases };
+  }
+
+  private async localAddress(address: string): Promise<{ local: string; domain: Domain }> {
+    let parsed: { local: string; domain: string };
+    try {
+      parsed = parseLogin(address);
+    } catch {
+      throw new DimeError('BAD_INPUT', `not an address: ${JSON.stringify(address)}`);
+    }
+    const domain = await this.store.getDomain(parsed.domain);
+    if (!domain) throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local`);
+    return { local: parsed.local, domain };
+  }
+
   async showUser(address: string): Promise<UserSummary> {
     const { user, address: a } = await this.userOf(address);
     const folders = await this.store.summarizeFolders(user.id);

@@ -154,16 +154,9 @@ export class Admin {
   }
 
   private async userOf(address: string): Promise<{ user: User; address: string }> {
-    let parsed: { local: string; domain: string };
-    try {
-      parsed = parseLogin(address);
-    } catch {
-      throw new DimeError('BAD_INPUT', `not an address: ${JSON.stringify(address)}`);
-    }
-    const domain = await this.store.getDomain(parsed.domain);
-    if (!domain) throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local`);
-    const user = await this.store.findUser(domain.id, parsed.local);
-    if (!user) throw new DimeError('NOT_FOUND', `no user ${parsed.local}@${parsed.domain}`);
+    const { local, domain } = await this.localAddress(address);
+    const user = await this.store.findUser(domain.id, local);
+    if (!user) throw new DimeError('NOT_FOUND', `no user ${local}@${domain.name}`);
     return { user, address: `${user.username}@${domain.name}` };
   }
 

@@ -24,4 +24,5 @@ export * from './smtp/line-reader.js';
 export * from './smtp/reply.js';
 export * from './smtp/sasl.js';
 export * from './smtp/syntax.js';
+export * from './tls/ocsp.js';
 export * from './tls/self-signed.js';

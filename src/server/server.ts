@@ -151,7 +151,7 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
       local: domains,
       ehlo: config.hostname,
       portOverrides: mapPort,
-      timeouts: { connectMs: 5000, tlsMs: 5000, commandMs: 15_000 },
+      timeouts: { connectMs: 5000, tlsMs: 5000, ocspMs: 5000, commandMs: 15_000 },
       ...(config.outbound.ca ? { ca: readFileSync(paths.resolve(config.outbound.ca)) } : {}),
     });
     let worker: OutboundWorker | null = null;

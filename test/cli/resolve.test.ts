@@ -5,7 +5,9 @@
  */
 
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dearmor } from '../../src/encoding/armor.js';
 import { REPO } from '../helpers/vectors.js';
@@ -104,6 +106,38 @@ describe('dime resolve', () => {
     expect(r.stdout).toContain('carol@beta.test, superseded');
     expect(r.stdout).toContain(fp(w.users.carol.chain[1]!));
     expect(r.stdout).toContain('certificate:  pin (pinned by the record)');
+  });
+
+  it('no pin: x509 checks and the OCSP state, in JSON and text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dime-resolve-ca-'));
+    try {
+      const caFile = join(dir, 'ca.pem');
+      writeFileSync(caFile, w.ca.certPem);
+      const args = [
+        '--resolver',
+        w.dns.resolverAddress,
+        '--port-map',
+        `26=${w.ports.caDmtp}`,
+        '--ca',
+        caFile,
+      ];
+      const r = await dime(['resolve', 'ca.test', '--json', ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.json.org_signet.server.tls).toMatchObject({
+        check: 'x509',
+        hostname: 'ok',
+        chain: 'ok',
+        ocsp: 'no-url',
+        ocsp_detail: { source: null, url: null, response_status: null, notes: [] },
+      });
+      const t = await dime(['resolve', 'ca.test', ...args]);
+      expect(t.status, t.stderr).toBe(0);
+      expect(t.stdout).toContain(
+        'certificate:  x509; host name ok, chain ok, OCSP no-url (no OCSP URL in the certificate)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('errors: exit 1 with the code (DNS_BOGUS, RECORD_MISSING, POK_MISMATCH, TLS_UNTRUSTED, BAD_SIGNATURE, SIGNET_NOT_FOUND)', async () => {

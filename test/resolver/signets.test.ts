@@ -104,13 +104,14 @@ describe('org signets', () => {
     expect(e2.context.reason).toBe('chain');
   });
 
-  it('no pin, CA-issued certificate: x509 checks, OCSP reported as not checked', async () => {
+  it('no pin, CA-issued certificate: x509 checks; OCSP accepted without an OCSP URL (no-url)', async () => {
     const r = await signets().resolveOrg('ca.test');
     expect(r.server?.tls.certificate).toMatchObject({
       check: 'x509',
       hostname: 'ok',
       chain: 'ok',
-      ocsp: 'not-checked',
+      ocsp: 'no-url',
+      ocspDetail: { source: null, url: null, notes: [] },
     });
   });
 

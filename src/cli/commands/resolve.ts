@@ -73,10 +73,32 @@ function serverJson(s: SignetServer | null) {
       hostname: c.hostname,
       chain: c.chain,
       ocsp: c.ocsp,
+      ocsp_detail: c.ocspDetail
+        ? {
+            source: c.ocspDetail.source,
+            url: c.ocspDetail.url,
+            response_status: c.ocspDetail.responseStatus ?? null,
+            signer: c.ocspDetail.signer ?? null,
+            produced_at: c.ocspDetail.producedAt ?? null,
+            this_update: c.ocspDetail.thisUpdate ?? null,
+            next_update: c.ocspDetail.nextUpdate ?? null,
+            nonce: c.ocspDetail.nonce ?? null,
+            notes: c.ocspDetail.notes,
+          }
+        : null,
       certificate_sha512: c.certificateSha512,
       subject: c.subject,
     },
   };
+}
+
+function ocspText(d: SignetServer['tls']['certificate']['ocspDetail']): string {
+  if (!d) return '';
+  const from =
+    d.source === 'stapled' ? 'stapled' : d.url ? `from ${d.url}` : 'no OCSP URL in the certificate';
+  const status = d.responseStatus ? `, responder status ${d.responseStatus}` : '';
+  const next = d.nextUpdate ? `, next update ${d.nextUpdate}` : '';
+  return ` (${from}${status}${next})`;
 }
 
 function orgJson(o: OrgSignetResolution) {
@@ -170,7 +192,7 @@ export function registerResolveCommand(program: Command): void {
         portOverrides: overrides,
         ...(ca.length > 0 ? { ca } : {}),
         ehlo: opts.ehlo ?? 'localhost',
-        timeouts: { connectMs: ms, tlsMs: ms, commandMs: ms, dataMs: ms },
+        timeouts: { connectMs: ms, tlsMs: ms, ocspMs: ms, commandMs: ms, dataMs: ms },
       });
 
       let org: OrgSignetResolution;
@@ -210,7 +232,7 @@ export function registerResolveCommand(program: Command): void {
         const c = server.tls.certificate;
         lines.push(
           `server:       ${server.host}:${server.port} via ${server.address}:${server.connectedPort}, ${server.mode} mode, ${server.tls.protocol ?? '?'}`,
-          `certificate:  ${c.check}${c.pinned ? ' (pinned by the record)' : ''}; host name ${c.hostname}, chain ${c.chain}, OCSP ${c.ocsp}`,
+          `certificate:  ${c.check}${c.pinned ? ' (pinned by the record)' : ''}; host name ${c.hostname}, chain ${c.chain}, OCSP ${c.ocsp}${ocspText(c.ocspDetail)}`,
         );
       }
       const f = allFingerprints(org.signet);

@@ -20,7 +20,16 @@ export function tlsFailed(message: string, context: Record<string, unknown> = {}
   return new DimeError('TLS_FAILED', message, { ...context, temporary: true });
 }
 
-export type UntrustedReason = 'pin-mismatch' | 'self-signed' | 'hostname' | 'chain' | 'no-certificate';
+export type UntrustedReason =
+  | 'pin-mismatch'
+  | 'self-signed'
+  | 'hostname'
+  | 'chain'
+  | 'no-certificate'
+  /** OCSP says revoked (record.md §5, no pin) */
+  | 'ocsp-revoked'
+  /** OCSP could not vouch for it: responder unreachable, bad answer (`context.ocsp` says which) */
+  | 'ocsp-failed';
 
 export function tlsUntrusted(
   reason: UntrustedReason,

@@ -8,8 +8,12 @@
  *      certificates work);
  *    * pin + record insecure: the x509 host-name check against the DX name and chain validation must
  *      pass too; OCSP is skipped (as libdime);
- * 2. no `tls` values: a self-signed certificate is rejected; then host name and chain. OCSP, which
- *    record.md §5 lists last, is **not implemented**: the verdict says `ocsp: 'not-checked'`.
+ * 2. no `tls` values: a self-signed certificate is rejected; then host name and chain, then OCSP
+ *    (src/protocol/tls/ocsp.ts, which writes down libdime's outcomes and ours): a stapled response
+ *    first, else the leaf's responder. `revoked` and every failure (responder unreachable, bad
+ *    signature, stale answer, …) refuse the connection (TLS_UNTRUSTED `ocsp-revoked` /
+ *    `ocsp-failed`); `good`, `unknown`, no OCSP URL (`no-url`) and a non-successful responder
+ *    status (`declined`) are accepted, as libdime does, and the verdict says which.
  *
  * Chain validation is node's (OpenSSL's) against the trust store the connection was made with:
  * node's bundled roots, or the `ca` option of the client.
@@ -20,10 +24,29 @@ import tls from 'node:tls';
 import { toHex } from '../../encoding/hex.js';
 import { tlsCertificateDigest, verifyTlsBindingDigest } from '../../record/tls.js';
 import type { ManagementRecord } from '../../record/types.js';
+import { checkOcsp, type OcspResponseStatusName } from '../tls/ocsp.js';
 import { tlsUntrusted } from './client-errors.js';
 
 /** `pin`: pin alone (secure record); `pin+x509`: pin, host name and chain; `x509`: no pins. */
 export type DxCertificateCheck = 'pin' | 'pin+x509' | 'x509';
+
+export type DxOcspState = 'skipped' | 'good' | 'unknown' | 'no-url' | 'declined';
+
+export interface DxOcspDetail {
+  /** Where the answer came from: the handshake's staple or the responder (null: no URL). */
+  readonly source: 'stapled' | 'responder' | null;
+  readonly url: string | null;
+  /** `declined`: the responder's OCSPResponseStatus. */
+  readonly responseStatus?: OcspResponseStatusName;
+  /** good/unknown: who signed, the times (ISO 8601), whether our nonce came back. */
+  readonly signer?: 'issuer' | 'delegated';
+  readonly producedAt?: string;
+  readonly thisUpdate?: string;
+  readonly nextUpdate?: string | null;
+  readonly nonce?: 'matched' | 'absent' | 'not-sent';
+  /** What happened on the way (a staple set aside, further URLs not used). */
+  readonly notes: readonly string[];
+}
 
 export interface DxCertificateVerdict {
   readonly check: DxCertificateCheck;
@@ -31,8 +54,14 @@ export interface DxCertificateVerdict {
   readonly pinned: boolean;
   readonly hostname: 'ok' | 'skipped';
   readonly chain: 'ok' | 'skipped';
-  /** record.md §5: skipped with a pin; without one OCSP would be due, but it is not implemented. */
-  readonly ocsp: 'skipped' | 'not-checked';
+  /**
+   * record.md §5: `skipped` with a pin; without one the OCSP answer that let the certificate through:
+   * `good`, `unknown`, `no-url` (the leaf names no responder) or `declined` (the responder answered
+   * a non-successful status). A revoked certificate or a failed check never gets a verdict.
+   */
+  readonly ocsp: DxOcspState;
+  /** How the OCSP state was reached (null when skipped). */
+  readonly ocspDetail: DxOcspDetail | null;
   /** SHA-512 of the leaf certificate's DER, hex. */
   readonly certificateSha512: string;
   readonly subject: string;
@@ -51,6 +80,12 @@ export interface DxCertificateInput {
   readonly authorizationError?: string | Error | null;
   /** For the host-name check; built from `certificate` when absent. */
   readonly peer?: tls.PeerCertificate;
+  /** The leaf's issuer from the peer's chain, DER (OCSP: the CertID and the response signer). */
+  readonly issuer?: Uint8Array | null;
+  /** The OCSP response the server stapled in the handshake, if any. */
+  readonly stapledOcsp?: Uint8Array | null;
+  /** Time limit of the OCSP request, default 10 s. */
+  readonly ocspTimeoutMs?: number;
 }
 
 function isSelfSigned(x: X509Certificate): boolean {
@@ -70,8 +105,8 @@ function peerOf(x: X509Certificate): tls.PeerCertificate {
   } as unknown as tls.PeerCertificate;
 }
 
-/** Applies the rules above; returns the verdict or throws TLS_UNTRUSTED (`context.reason`). */
-export function checkDxCertificate(input: DxCertificateInput): DxCertificateVerdict {
+/** Applies the rules above; resolves with the verdict or rejects with TLS_UNTRUSTED (`context.reason`). */
+export async function checkDxCertificate(input: DxCertificateInput): Promise<DxCertificateVerdict> {
   if (input.certificate.length === 0) {
     throw tlsUntrusted('no-certificate', `${input.host} presented no certificate`);
   }
@@ -95,7 +130,15 @@ export function checkDxCertificate(input: DxCertificateInput): DxCertificateVerd
       );
     }
     if (input.dnssec === 'secure') {
-      return { ...base, check: 'pin', pinned: true, hostname: 'skipped', chain: 'skipped', ocsp: 'skipped' };
+      return {
+        ...base,
+        check: 'pin',
+        pinned: true,
+        hostname: 'skipped',
+        chain: 'skipped',
+        ocsp: 'skipped',
+        ocspDetail: null,
+      };
     }
   } else if (base.selfSigned) {
     throw tlsUntrusted(
@@ -117,12 +160,60 @@ export function checkDxCertificate(input: DxCertificateInput): DxCertificateVerd
       authorizationError: text,
     });
   }
-  return {
-    ...base,
-    check: hasPins ? 'pin+x509' : 'x509',
-    pinned,
-    hostname: 'ok',
-    chain: 'ok',
-    ocsp: hasPins ? 'skipped' : 'not-checked',
-  };
+  if (hasPins) {
+    return {
+      ...base,
+      check: 'pin+x509',
+      pinned,
+      hostname: 'ok',
+      chain: 'ok',
+      ocsp: 'skipped',
+      ocspDetail: null,
+    };
+  }
+
+  const r = await checkOcsp({
+    certificate: x,
+    issuer: input.issuer ?? null,
+    stapled: input.stapledOcsp ?? null,
+    ...(input.ocspTimeoutMs !== undefined ? { timeoutMs: input.ocspTimeoutMs } : {}),
+  });
+  const where = { ...ctx, ocspSource: r.source, ocspUrl: r.url, ocspNotes: r.notes };
+  if (r.outcome === 'error') {
+    throw tlsUntrusted('ocsp-failed', `OCSP check of the certificate of ${input.host} failed: ${r.message}`, {
+      ...where,
+      ocsp: r.failure,
+    });
+  }
+  if (r.outcome === 'revoked') {
+    throw tlsUntrusted(
+      'ocsp-revoked',
+      `the certificate of ${input.host} is revoked (OCSP, ${r.source === 'stapled' ? 'stapled response' : r.url}): ` +
+        `${r.revocationTime?.toISOString() ?? '?'}${r.revocationReason ? `, ${r.revocationReason}` : ''}`,
+      {
+        ...where,
+        ocsp: 'revoked',
+        revocationTime: r.revocationTime?.toISOString() ?? null,
+        revocationReason: r.revocationReason ?? null,
+      },
+    );
+  }
+  let ocspDetail: DxOcspDetail;
+  if (r.outcome === 'no-url') {
+    ocspDetail = { source: null, url: null, notes: r.notes };
+  } else if (r.outcome === 'declined') {
+    ocspDetail = { source: r.source, url: r.url, responseStatus: r.responseStatus, notes: r.notes };
+  } else {
+    ocspDetail = {
+      source: r.source,
+      url: r.url,
+      signer: r.signer,
+      producedAt: r.producedAt.toISOString(),
+      thisUpdate: r.thisUpdate.toISOString(),
+      nextUpdate: r.nextUpdate?.toISOString() ?? null,
+      nonce: r.nonce,
+      notes: r.notes,
+    };
+  }
+  return { ...base, check: 'x509', pinned, hostname: 'ok', chain: 'ok', ocsp: r.outcome, ocspDetail };
 }

@@ -64,6 +64,8 @@ export interface DmtpTimeouts {
   readonly connectMs?: number;
   /** TLS handshake, default 10 s. */
   readonly tlsMs?: number;
+  /** The OCSP request of the certificate check (record.md §5, no pin), default 10 s. */
+  readonly ocspMs?: number;
   /** Each ordinary reply (banner, EHLO, SGNT, MAIL, …), default 60 s. */
   readonly commandMs?: number;
   /** Writing the DATA body and its final reply, default 10 min. */
@@ -73,6 +75,7 @@ export interface DmtpTimeouts {
 const DEFAULT_TIMEOUTS: Required<DmtpTimeouts> = {
   connectMs: 10_000,
   tlsMs: 10_000,
+  ocspMs: 10_000,
   commandMs: 60_000,
   dataMs: 600_000,
 };
@@ -206,10 +209,12 @@ function startTls(
   target: DmtpTarget,
   options: DmtpClientOptions,
   ms: number,
+  ocspTimeoutMs: number,
 ): Promise<TlsUp> {
   return new Promise((resolve, reject) => {
     const where = `${target.host} (${target.address})`;
-    const s = tls.connect({
+    // requestOCSP is a TLSSocket option that tls.connect passes on; @types/node leaves it out there
+    const connectOptions: tls.ConnectionOptions & Pick<tls.TLSSocketOptions, 'requestOCSP'> = {
       socket: raw,
       ...(net.isIP(target.host) === 0 ? { servername: target.host } : {}),
       minVersion: 'TLSv1.2',
@@ -217,6 +222,13 @@ function startTls(
       // the host name is checked by checkDxCertificate, only where record.md §5 asks for it
       checkServerIdentity: () => undefined,
       ...(options.ca !== undefined ? { ca: options.ca as string | Buffer | (string | Buffer)[] } : {}),
+      // a stapled OCSP response, checked where record.md §5 asks for OCSP (libdime asks for one too)
+      requestOCSP: true,
+    };
+    const s = tls.connect(connectOptions);
+    let stapled: Uint8Array | null = null;
+    s.once('OCSPResponse', (r: Buffer | null) => {
+      if (r && r.length > 0) stapled = new Uint8Array(r);
     });
     let settled = false;
     const done = (err: DimeError | null, up?: TlsUp) => {
@@ -240,26 +252,36 @@ function startTls(
     s.on('error', onError);
     s.once('close', onClose);
     s.once('secureConnect', () => {
-      try {
-        const peer = s.getPeerCertificate(true);
-        if (!peer?.raw) throw tlsUntrusted('no-certificate', `${where} presented no certificate`);
-        const certificate = checkDxCertificate({
-          host: target.host,
-          record: target.record,
-          dnssec: target.dnssec,
-          certificate: new Uint8Array(peer.raw),
-          authorized: s.authorized,
-          authorizationError: s.authorizationError ?? null,
-          peer,
-        });
-        s.on('error', () => {}); // the reader takes over error handling; never an unhandled 'error'
-        done(null, {
-          socket: s,
-          info: { protocol: s.getProtocol() ?? null, cipher: s.getCipher()?.name ?? null, certificate },
-        });
-      } catch (e) {
-        done(e instanceof DimeError ? e : tlsFailed(String(e)));
-      }
+      // the handshake is over; the OCSP step has its own time limit
+      clearTimeout(timer);
+      void (async () => {
+        try {
+          const peer = s.getPeerCertificate(true);
+          if (!peer?.raw) throw tlsUntrusted('no-certificate', `${where} presented no certificate`);
+          const up = peer.issuerCertificate;
+          const issuer = up?.raw && up !== peer && !up.raw.equals(peer.raw) ? new Uint8Array(up.raw) : null;
+          const certificate = await checkDxCertificate({
+            host: target.host,
+            record: target.record,
+            dnssec: target.dnssec,
+            certificate: new Uint8Array(peer.raw),
+            authorized: s.authorized,
+            authorizationError: s.authorizationError ?? null,
+            peer,
+            issuer,
+            stapledOcsp: stapled,
+            ocspTimeoutMs,
+          });
+          if (settled) return;
+          s.on('error', () => {}); // the reader takes over error handling; never an unhandled 'error'
+          done(null, {
+            socket: s,
+            info: { protocol: s.getProtocol() ?? null, cipher: s.getCipher()?.name ?? null, certificate },
+          });
+        } catch (e) {
+          done(e instanceof DimeError ? e : tlsFailed(String(e)));
+        }
+      })();
     });
   });
 }
@@ -337,7 +359,7 @@ export class DmtpConnection {
         }
       };
       if (target.mode === 'dmtp') {
-        const up = await startTls(raw, target, options, t.tlsMs);
+        const up = await startTls(raw, target, options, t.tlsMs, t.ocspMs);
         socket = up.socket;
         tlsInfo = up.info;
         reader.attach(socket);
@@ -358,7 +380,7 @@ export class DmtpConnection {
         }
         if (st.code >= 300) throw protocolError('unexpected-code', `STARTTLS answered ${st.code}`);
         discarded = reader.detach().length;
-        const up = await startTls(raw, target, options, t.tlsMs);
+        const up = await startTls(raw, target, options, t.tlsMs, t.ocspMs);
         socket = up.socket;
         tlsInfo = up.info;
         reader.attach(socket);

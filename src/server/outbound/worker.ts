@@ -245,6 +245,7 @@ export class OutboundWorker implements OutboundKick {
           timeouts: {
             connectMs: ctx.config.outbound.connectTimeoutMs,
             tlsMs: ctx.config.outbound.connectTimeoutMs,
+            ocspMs: ctx.config.outbound.connectTimeoutMs,
             commandMs: ctx.config.outbound.commandTimeoutMs,
           },
         })

@@ -11,7 +11,9 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeObjectInput } from '../../src/encoding/input.js';
 import { parseRecord, verifyTlsBinding } from '../../src/record/index.js';
+import { parseOrgSignet } from '../../src/signet/index.js';
 import { dime, tempDir } from '../helpers/cli.js';
 import { REPO } from '../helpers/vectors.js';
 
@@ -248,6 +250,46 @@ describe('dime server start (process)', () => {
     await expect(
       t.sendMail({ from: 'x@example.org', to: 'postmaster@dime.localhost', text: 'after' }),
     ).rejects.toThrow(/550/);
+  });
+
+  it('admin domain list|rm and user list', () => {
+    const ad = (args: string[]) => dime(['admin', '--data', data, ...args]);
+    const domains = ad(['domain', 'list', '--json']);
+    expect(domains.status, domains.stderr).toBe(0);
+    expect(domains.json).toEqual({
+      domains: [
+        { name: 'dime.localhost', users: 1 },
+        { name: 'second.localhost', users: 1 },
+      ],
+    });
+    expect(ad(['user', 'list', 'second.localhost', '--json']).json).toEqual({
+      users: [{ address: 'carol@second.localhost', mode: 'trustful', disabled: false }],
+    });
+    const all = ad(['user', 'list', '--json']).json as { users: { address: string }[] };
+    expect(all.users.map((u) => u.address).sort()).toEqual([
+      'alice@dime.localhost',
+      'carol@second.localhost',
+    ]);
+    expect(ad(['user', 'list', 'nowhere.test']).status).toBe(1);
+    // a domain with users stays
+    const busy = ad(['domain', 'rm', 'second.localhost', '--json']);
+    expect(busy.status).toBe(1);
+    expect(busy.json).toMatchObject({ valid: false, code: 'CONFLICT' });
+    expect(ad(['user', 'rm', 'carol@second.localhost']).status).toBe(0);
+    expect(ad(['domain', 'rm', 'second.localhost', '--json']).json).toEqual({
+      domain: 'second.localhost',
+      removed: true,
+    });
+    expect(ad(['domain', 'list', '--json']).json).toEqual({
+      domains: [{ name: 'dime.localhost', users: 1 }],
+    });
+    // added again: the same org key from the data directory
+    const signetBefore = readFileSync(join(data, 'domains/second.localhost/org.signet'), 'utf8');
+    expect(ad(['domain', 'add', 'second.localhost']).status).toBe(0);
+    const signetAfter = readFileSync(join(data, 'domains/second.localhost/org.signet'), 'utf8');
+    const signingKey = (armored: string) =>
+      Buffer.from(parseOrgSignet(decodeObjectInput(Buffer.from(armored)).binary).signingKey).toString('hex');
+    expect(signingKey(signetAfter)).toBe(signingKey(signetBefore));
   });
 
   it('admin dns: every record, the _dx record pins the server certificate', () => {

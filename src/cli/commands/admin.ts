@@ -110,7 +110,41 @@ export function registerAdminCommands(program: Command): void {
       }
     });
 
+  domain
+    .command('list')
+    .description('the local domains')
+    .option('--json', 'print {"domains":[{"name","users"}]}')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await withAdmin(cmd, (a) => a.listDomains());
+      if (opts.json) printJson(r);
+      else process.stdout.write(r.domains.map((d) => `${d.name} (${d.users} users)\n`).join(''));
+    });
+  domain
+    .command('rm')
+    .description('remove a local domain without users or aliases (its key files stay in the data directory)')
+    .argument('<domain>')
+    .option('--json', 'print {"domain","removed":true}')
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const r = await withAdmin(cmd, (a) => a.removeDomain(name));
+      if (opts.json) printJson({ domain: r.domain, removed: true });
+      else process.stdout.write(`domain ${r.domain} removed\n`);
+    });
+
   const user = admin.command('user').description('users');
+  user
+    .command('list')
+    .description('the users of a local domain, or of all')
+    .argument('[domain]')
+    .option('--json', 'print {"users":[{"address","mode","disabled"}]}')
+    .action(async (name: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+      const r = await withAdmin(cmd, (a) => a.listUsers(name));
+      if (opts.json) printJson(r);
+      else {
+        process.stdout.write(
+          r.users.map((u) => `${u.address} (${u.mode}${u.disabled ? ', disabled' : ''})\n`).join(''),
+        );
+      }
+    });
   user
     .command('add')
     .description('create a user; the password is read from stdin (one trailing newline stripped)')

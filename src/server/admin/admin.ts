@@ -258,6 +258,47 @@ export class Admin {
     return { address: a };
   }
 
+  /** The local domains with their user counts. */
+  async listDomains(): Promise<{ domains: { name: string; users: number }[] }> {
+    const domains = await this.store.listDomains();
+    const out: { name: string; users: number }[] = [];
+    for (const d of domains) out.push({ name: d.name, users: (await this.store.listUsers(d.id)).length });
+    return { domains: out };
+  }
+
+  /**
+   * Removes a local domain from the store (CONFLICT while it has users or aliases). Its key files
+   * stay in the data directory: `domain add` with the same name takes the same org key up again.
+   */
+  async removeDomain(name: string): Promise<{ domain: string }> {
+    const d = await this.store.getDomain(normalizeDomainName(name));
+    if (!d) throw new DimeError('NOT_FOUND', `domain ${name} is not local`);
+    await this.store.removeDomain(d.id);
+    return { domain: d.name };
+  }
+
+  /** The users of one local domain, or of all. */
+  async listUsers(
+    domainName?: string,
+  ): Promise<{ users: { address: string; mode: AccountMode; disabled: boolean }[] }> {
+    const domains = await this.store.listDomains();
+    const names = new Map(domains.map((d) => [d.id, d.name]));
+    let domainId: number | undefined;
+    if (domainName !== undefined) {
+      const d = await this.store.getDomain(normalizeDomainName(domainName));
+      if (!d) throw new DimeError('NOT_FOUND', `domain ${domainName} is not local`);
+      domainId = d.id;
+    }
+    const users = await this.store.listUsers(domainId);
+    return {
+      users: users.map((u) => ({
+        address: `${u.username}@${names.get(u.domainId) ?? '?'}`,
+        mode: u.mode,
+        disabled: u.disabled,
+      })),
+    };
+  }
+
   /**
    * `alias` (local part @ a local domain) delivers to the user `target` (any local domain):
    * postmaster@, abuse@ (RFC 5321 §4.5.1, RFC 2142). CONFLICT when the local part is taken.

@@ -27,11 +27,15 @@ export class GroupCommitter {
   /**
    * `windowMs`: under load (the previous transaction ended less than `busyGapMs` ago), a new
    * transaction waits this long for company. An idle server commits at the next turn of the loop.
+   * Default 0: the stores make a commit durable off the event loop (SQLite's WAL fsync on the
+   * thread pool, PostgreSQL's round trip), and the appends that arrive meanwhile already gather
+   * for the next transaction; a fixed wait only added latency (bench/dmtp: one connection went
+   * from 4.4 to 2.3 ms p50, eight from 600 to 700+ msg/s).
    */
   constructor(
     private readonly store: MailStore,
     private readonly maxItems = 512,
-    private readonly windowMs = 2,
+    private readonly windowMs = 0,
     private readonly busyGapMs = 10,
   ) {}
 

@@ -252,6 +252,58 @@ describe('dime server start (process)', () => {
     ).rejects.toThrow(/550/);
   });
 
+  it('admin user quota and disable|enable act on the running server', async () => {
+    const ad = (args: string[]) => dime(['admin', '--data', data, ...args]);
+    const port25 = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: s.ready.ports.smtp,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+    });
+    const toAlice = (text: string) =>
+      port25.sendMail({ from: 'x@example.org', to: 'alice@dime.localhost', text });
+    const login = () =>
+      nodemailer
+        .createTransport({
+          host: '127.0.0.1',
+          port: s.ready.ports.submissions,
+          secure: true,
+          tls: { rejectUnauthorized: false },
+          auth: { user: 'alice@dime.localhost', pass: 'alice long password' },
+        })
+        .verify();
+    const count = () =>
+      (
+        ad(['user', 'show', 'alice@dime.localhost', '--json']).json as { folders: { messages: number }[] }
+      ).folders
+        .map((f) => f.messages)
+        .reduce((a, b) => a + b, 0);
+
+    const full = ad(['user', 'quota', 'alice@dime.localhost', '--messages', String(count()), '--json']);
+    expect(full.status, full.stderr).toBe(0);
+    expect(full.json).toMatchObject({ address: 'alice@dime.localhost', quota: { messages: count() } });
+    await expect(toAlice('over quota')).rejects.toThrow(/452/);
+    expect(ad(['user', 'quota', 'alice@dime.localhost', '--messages', 'none', '--json']).json).toMatchObject({
+      quota: { messages: null },
+    });
+    expect((await toAlice('room again')).response).toMatch(/^250 /);
+    expect(ad(['user', 'quota', 'alice@dime.localhost']).status).toBe(2);
+    expect(ad(['user', 'quota', 'alice@dime.localhost', '--bytes', '-5']).status).toBe(2);
+
+    expect(ad(['user', 'disable', 'alice@dime.localhost', '--json']).json).toEqual({
+      address: 'alice@dime.localhost',
+      disabled: true,
+    });
+    await expect(toAlice('while disabled')).rejects.toThrow(/55\d/);
+    await expect(login()).rejects.toThrow(/535|Invalid login/i);
+    expect(ad(['user', 'list', 'dime.localhost', '--json']).json).toMatchObject({
+      users: [{ address: 'alice@dime.localhost', disabled: true }],
+    });
+    expect(ad(['user', 'enable', 'alice@dime.localhost']).status).toBe(0);
+    expect(await login()).toBe(true);
+    expect((await toAlice('enabled again')).response).toMatch(/^250 /);
+  });
+
   it('admin domain list|rm and user list', () => {
     const ad = (args: string[]) => dime(['admin', '--data', data, ...args]);
     const domains = ad(['domain', 'list', '--json']);

@@ -278,6 +278,53 @@ export function registerAdminCommands(program: Command): void {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
+  user
+    .command('quota')
+    .description("change a user's quota (an omitted limit stays)")
+    .argument('<address>')
+    .option('--bytes <n>', 'byte quota, or "none"')
+    .option('--messages <n>', 'message quota, or "none"')
+    .option('--json', 'print {"address","quota":{"bytes","messages"}}')
+    .action(
+      async (address: string, opts: { bytes?: string; messages?: string; json?: boolean }, cmd: Command) => {
+        const bytes = quota(opts.bytes, '--bytes');
+        const messages = quota(opts.messages, '--messages');
+        if (bytes === undefined && messages === undefined) usage('give --bytes, --messages or both');
+        const r = await withAdmin(cmd, (a) =>
+          a.setQuota(address, {
+            ...(bytes !== undefined ? { bytes } : {}),
+            ...(messages !== undefined ? { messages } : {}),
+          }),
+        );
+        if (opts.json) printJson(r);
+        else {
+          const show = (n: number | null) => (n === null ? 'none' : String(n));
+          process.stdout.write(
+            `${r.address}: quota ${show(r.quota.bytes)} bytes, ${show(r.quota.messages)} messages\n`,
+          );
+        }
+      },
+    );
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    user
+      .command(name)
+      .description(
+        disabled
+          ? 'disable a user: no login, no new mail (refused at RCPT); the stored mail stays'
+          : 'enable a disabled user again',
+      )
+      .argument('<address>')
+      .option('--json', 'print {"address","disabled"}')
+      .action(async (address: string, opts: { json?: boolean }, cmd: Command) => {
+        const r = await withAdmin(cmd, (a) => a.setDisabled(address, disabled));
+        if (opts.json) printJson(r);
+        else process.stdout.write(`user ${r.address} ${r.disabled ? 'disabled' : 'enabled'}\n`);
+      });
+  }
+
   const alias = admin.command('alias').description('aliases: other addresses that deliver to a user');
   alias
     .command('add')

@@ -258,6 +258,27 @@ export class Admin {
     return { address: a };
   }
 
+  /** Changes a user's quota; an omitted limit stays as it is (null: no limit). */
+  async setQuota(
+    address: string,
+    change: { bytes?: number | null; messages?: number | null },
+  ): Promise<{ address: string; quota: { bytes: number | null; messages: number | null } }> {
+    const { user, address: a } = await this.userOf(address);
+    const quota = {
+      bytes: change.bytes !== undefined ? change.bytes : user.quota.bytes,
+      messages: change.messages !== undefined ? change.messages : user.quota.messages,
+    };
+    const updated = await this.store.setUserQuota(user.id, quota);
+    return { address: a, quota: { bytes: updated.quota.bytes, messages: updated.quota.messages } };
+  }
+
+  /** A disabled user cannot log in and receives nothing (5xx at RCPT, SGNT unknown); mail stays. */
+  async setDisabled(address: string, disabled: boolean): Promise<{ address: string; disabled: boolean }> {
+    const { user, address: a } = await this.userOf(address);
+    const updated = await this.store.setUserDisabled(user.id, disabled);
+    return { address: a, disabled: updated.disabled };
+  }
+
   /** The local domains with their user counts. */
   async listDomains(): Promise<{ domains: { name: string; users: number }[] }> {
     const domains = await this.store.listDomains();

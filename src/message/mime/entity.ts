@@ -123,7 +123,38 @@ export function rawEntityHeader(kind: PartKind, html: boolean, attachmentNumber:
   );
 }
 
-/** Transfer-encodes a stream: quoted-printable in binary mode (lone CR and LF encoded) or base64. */
+/** The block size the transfer encoders are fed in (see encodeStream). */
+const ENCODER_BLOCK = 16 * 1024;
+
+/** The same bytes in blocks of exactly `size` bytes (the last one shorter). */
+export async function* fixedBlocks(src: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  for await (const piece of src) {
+    let b = piece;
+    while (pendingLength + b.length >= size) {
+      const take = size - pendingLength;
+      pending.push(b.subarray(0, take));
+      yield Buffer.concat(pending, size);
+      b = b.subarray(take);
+      pending = [];
+      pendingLength = 0;
+    }
+    if (b.length > 0) {
+      pending.push(b);
+      pendingLength += b.length;
+    }
+  }
+  if (pendingLength > 0) yield Buffer.concat(pending, pendingLength);
+}
+
+/**
+ * Transfer-encodes a stream: quoted-printable in binary mode (lone CR and LF encoded) or base64.
+ * The encoder gets the bytes in fixed blocks whatever pieces they came in: nodemailer's QP line
+ * wrapping depends on where its writes end (a last line that fits can still get a soft break when
+ * it arrived together with earlier lines), and the same part must give the same bytes streamed or
+ * buffered.
+ */
 export async function* encodeStream(
   src: AsyncIterable<Buffer>,
   encoding: 'qp' | 'base64',
@@ -132,7 +163,7 @@ export async function* encodeStream(
     encoding === 'qp'
       ? new QpEncoder({ binary: true, lineLength: 76 })
       : new Base64Encoder({ lineLength: 76 });
-  const source = Readable.from(src);
+  const source = Readable.from(fixedBlocks(src, ENCODER_BLOCK));
   source.on('error', (e) => encoder.destroy(e));
   source.pipe(encoder);
   try {

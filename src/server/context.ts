@@ -4,6 +4,7 @@
  */
 
 import { createHmac } from 'node:crypto';
+import type { OcspCache } from '../protocol/tls/ocsp.js';
 import type { DimeResolver } from '../resolver/resolver.js';
 import type { SignetResolver } from '../resolver/signets.js';
 import type { MailStore } from '../store/index.js';
@@ -35,6 +36,8 @@ export interface ServerContext {
   readonly serverSecret: Uint8Array;
   readonly resolver: DimeResolver;
   readonly signets: SignetResolver;
+  /** OCSP answers for DX certificates without a pin, shared by every DMTP connection. */
+  readonly ocspCache: OcspCache;
   readonly tls: TlsMaterial;
   readonly outbound: OutboundKick;
   readonly mail: MailServices;

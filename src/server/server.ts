@@ -17,6 +17,7 @@ import { createMailListener, listen } from '../protocol/net/listener.js';
 import { serverTlsOptions } from '../protocol/net/tls-context.js';
 import { MailSession } from '../protocol/session/session.js';
 import type { SessionConfig } from '../protocol/session/types.js';
+import { OcspCache } from '../protocol/tls/ocsp.js';
 import { DimeResolver } from '../resolver/resolver.js';
 import { SignetResolver } from '../resolver/signets.js';
 import { LISTENERS, type ListenerName, type ServerConfig } from './config.js';
@@ -146,8 +147,10 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
       trusted: config.dns.trusted,
       timeoutMs: config.dns.timeoutMs,
     });
+    const ocspCache = new OcspCache();
     const signets = new SignetResolver({
       resolver,
+      ocspCache,
       local: domains,
       ehlo: config.hostname,
       portOverrides: mapPort,
@@ -157,6 +160,7 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
     let worker: OutboundWorker | null = null;
     const ctx: ServerContext = {
       config,
+      ocspCache,
       paths,
       log,
       store,

@@ -15,6 +15,7 @@ import {
   buildOcspRequest,
   certIdSource,
   checkOcsp,
+  OcspCache,
   type OcspCheckResult,
   OcspError,
   ocspUrls,
@@ -374,4 +375,55 @@ describe('fuzz: the response parser and verifier never crash', () => {
     expect(outcomes.get('error:malformed') ?? 0).toBeGreaterThan(1000);
     expect(outcomes.get('error:signature') ?? 0).toBeGreaterThan(10);
   }, 120_000);
+});
+
+describe('OcspCache', () => {
+  it('a verified answer is reused (re-verified) until its nextUpdate; then the responder is asked again', async () => {
+    const port = await closedPort();
+    const l = pki.dxLeaf(ca, 'leaf-cached', 'dx.cached.ocsp.test', url(port));
+    const index = pki.index('index-cached.txt', [{ serial: l.serial, subject: '/CN=dx.cached.ocsp.test' }]);
+    const own = await pki.responder({
+      index,
+      ca,
+      signerCert: ca.certFile,
+      signerKey: ca.keyFile,
+      port,
+      args: ['-ndays', '1'],
+    });
+    const cache = new OcspCache();
+    const certificate = new X509Certificate(l.certPem);
+    const first = await checkOcsp({ certificate, issuer: issuer(), timeoutMs: 3000, cache });
+    expect(first).toMatchObject({ outcome: 'good', source: 'responder', nonce: 'matched' });
+    expect(cache.size).toBe(1);
+    await own.stop();
+    // the responder is gone: the cached answer decides, checked again
+    const second = await checkOcsp({ certificate, issuer: issuer(), timeoutMs: 3000, cache });
+    expect(second).toMatchObject({ outcome: 'good', source: 'responder', url: url(port), nonce: 'not-sent' });
+    expect(second.notes.join(' ')).toMatch(/answer cached at /);
+    // without the cache, or past nextUpdate (a day ahead), the dead responder is asked: refused
+    expect(failure(await checkOcsp({ certificate, issuer: issuer(), timeoutMs: 3000 }))).toBe('unreachable');
+    const later = Date.now() + 2 * 86_400_000;
+    const expired = await checkOcsp({ certificate, issuer: issuer(), timeoutMs: 3000, cache, now: later });
+    expect(failure(expired)).toBe('unreachable');
+    expect(cache.size).toBe(0);
+  });
+
+  it('the cache is bounded (oldest out), keeps revoked answers too, and never skips the issuer check', async () => {
+    const cache = new OcspCache(1);
+    expect((await check('good', { cache })).outcome).toBe('good');
+    expect((await check('revoked', { cache })).outcome).toBe('revoked');
+    expect(cache.size).toBe(1);
+    // the revoked answer is the one kept, and it is revoked again from the cache
+    const again = await check('revoked', { cache });
+    expect(again.outcome).toBe('revoked');
+    expect(again.notes.join(' ')).toMatch(/answer cached at /);
+    // 'good' was evicted: asked afresh (nonce matched)
+    expect(await check('good', { cache })).toMatchObject({ outcome: 'good', nonce: 'matched' });
+    // a leaf whose issuer is another CA gets no answer from the cache: no-issuer first
+    expect(
+      failure(
+        await checkOcsp({ certificate: cert('good'), issuer: new X509Certificate(stranger.certPem), cache }),
+      ),
+    ).toBe('no-issuer');
+  });
 });

@@ -24,7 +24,7 @@ import tls from 'node:tls';
 import { toHex } from '../../encoding/hex.js';
 import { tlsCertificateDigest, verifyTlsBindingDigest } from '../../record/tls.js';
 import type { ManagementRecord } from '../../record/types.js';
-import { checkOcsp, type OcspResponseStatusName } from '../tls/ocsp.js';
+import { checkOcsp, type OcspCache, type OcspResponseStatusName } from '../tls/ocsp.js';
 import { tlsUntrusted } from './client-errors.js';
 
 /** `pin`: pin alone (secure record); `pin+x509`: pin, host name and chain; `x509`: no pins. */
@@ -86,6 +86,8 @@ export interface DxCertificateInput {
   readonly stapledOcsp?: Uint8Array | null;
   /** Time limit of the OCSP request, default 10 s. */
   readonly ocspTimeoutMs?: number;
+  /** Responder answers to reuse and keep (none: ask every time). */
+  readonly ocspCache?: OcspCache | null;
 }
 
 function isSelfSigned(x: X509Certificate): boolean {
@@ -177,6 +179,7 @@ export async function checkDxCertificate(input: DxCertificateInput): Promise<DxC
     issuer: input.issuer ?? null,
     stapled: input.stapledOcsp ?? null,
     ...(input.ocspTimeoutMs !== undefined ? { timeoutMs: input.ocspTimeoutMs } : {}),
+    ...(input.ocspCache ? { cache: input.ocspCache } : {}),
   });
   const where = { ...ctx, ocspSource: r.source, ocspUrl: r.url, ocspNotes: r.notes };
   if (r.outcome === 'error') {

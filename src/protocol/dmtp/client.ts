@@ -25,6 +25,7 @@ import type { ManagementRecord } from '../../record/types.js';
 import type { DxCandidate, DxPlan } from '../../resolver/dx-hosts.js';
 import type { DimeResolver } from '../../resolver/resolver.js';
 import type { UsableDnssecState } from '../../resolver/types.js';
+import type { OcspCache } from '../tls/ocsp.js';
 import {
   type ConnectFailure,
   connectFailed,
@@ -92,6 +93,8 @@ export interface DmtpClientOptions {
   readonly timeouts?: DmtpTimeouts;
   /** Bound of one multi-line reply (HIST), default 1 MiB. */
   readonly maxReplyBytes?: number;
+  /** OCSP answers to reuse across connections (record.md §5, no pin); none: ask every time. */
+  readonly ocspCache?: OcspCache;
 }
 
 /** One DX to connect to, with the record that vouches for it. */
@@ -271,6 +274,7 @@ function startTls(
             issuer,
             stapledOcsp: stapled,
             ocspTimeoutMs,
+            ...(options.ocspCache ? { ocspCache: options.ocspCache } : {}),
           });
           if (settled) return;
           s.on('error', () => {}); // the reader takes over error handling; never an unhandled 'error'

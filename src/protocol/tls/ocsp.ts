@@ -38,7 +38,8 @@
  *   (refused as `signature`). A delegated responder certificate must be inside its validity period;
  *   it is not itself checked for revocation (OpenSSL does not either, id-pkix-ocsp-nocheck or not).
  * * the CertID must match exactly (SHA-1, as requested; OpenSSL's OCSP_id_cmp).
- * * no response cache (libdime keeps one): every connection asks again.
+ * * responder answers are cached when the caller gives an OcspCache (the server keeps one; libdime
+ *   has one): reused until nextUpdate (at most an hour), re-verified on each use.
  * * the issuer comes from node's chain (`getPeerCertificate(true)`), which adds the issuer from the
  *   trust store when the server sent only its leaf; libdime needs it in the sent chain (D15).
  *
@@ -673,6 +674,66 @@ export function postOcspRequest(
   });
 }
 
+/**
+ * Verified responder answers by CertID, reused until their nextUpdate and at most `maxAgeMs`
+ * (libdime keeps such a cache too, and re-verifies a cached answer before it uses it, as get()'s
+ * caller does). Bounded: the oldest entry goes first.
+ */
+export class OcspCache {
+  private readonly entries = new Map<
+    string,
+    { der: Uint8Array; url: string; fetched: number; expires: number }
+  >();
+
+  constructor(
+    readonly maxEntries = 1024,
+    readonly maxAgeMs = 3_600_000,
+  ) {}
+
+  private static key(src: CertIdSource): string {
+    return [src.issuerName, src.issuerKey, new Uint8Array(src.serial)]
+      .map((b) => Buffer.from(b).toString('hex'))
+      .join('/');
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached answer for the certificate, unless it expired (then it is dropped). */
+  get(src: CertIdSource, now: number): { der: Uint8Array; url: string; fetched: number } | null {
+    const k = OcspCache.key(src);
+    const e = this.entries.get(k);
+    if (!e) return null;
+    if (now >= e.expires) {
+      this.entries.delete(k);
+      return null;
+    }
+    return { der: e.der, url: e.url, fetched: e.fetched };
+  }
+
+  /** Keeps a verified answer until min(nextUpdate, now + maxAgeMs). */
+  set(src: CertIdSource, der: Uint8Array, url: string, verified: VerifiedOcspResponse, now: number): void {
+    const expires = Math.min(verified.nextUpdate?.getTime() ?? Number.POSITIVE_INFINITY, now + this.maxAgeMs);
+    if (expires <= now) return;
+    const k = OcspCache.key(src);
+    this.entries.delete(k);
+    this.entries.set(k, { der: new Uint8Array(der), url, fetched: now, expires });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  delete(src: CertIdSource): void {
+    this.entries.delete(OcspCache.key(src));
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 export interface OcspCheckInput {
   /** The leaf certificate. */
   readonly certificate: X509Certificate | Uint8Array;
@@ -684,6 +745,8 @@ export interface OcspCheckInput {
   /** Milliseconds since the epoch for the validity checks, default Date.now(). */
   readonly now?: number;
   readonly skewSeconds?: number;
+  /** Responder answers to reuse and to keep (none: every check asks the responder). */
+  readonly cache?: OcspCache | null;
 }
 
 interface OcspAnswerInfo {
@@ -762,6 +825,20 @@ export async function checkOcsp(input: OcspCheckInput): Promise<OcspCheckResult>
     if (urls.length > 1)
       notes.push(`${urls.length - 1} further OCSP URL(s) not used (libdime asks the first)`);
     source = 'responder';
+    const now = input.now ?? Date.now();
+    const cached = input.cache?.get(src, now);
+    if (cached) {
+      try {
+        // a cached answer is checked again (signature, CertID, times), as libdime does
+        const v = verifyOcspResponse(parseOcspResponse(cached.der), { ...verifyInput, nonce: null });
+        notes.push(`answer cached at ${new Date(cached.fetched).toISOString()}`);
+        return { outcome: v.status, source, url: cached.url, notes, ...v };
+      } catch (e) {
+        if (!(e instanceof OcspError)) throw e;
+        input.cache!.delete(src);
+        notes.push(`cached answer no longer usable (${e.failure}); asked again`);
+      }
+    }
     const request = buildOcspRequest(src);
     const body = await postOcspRequest(url, request.der, {
       ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
@@ -771,6 +848,7 @@ export async function checkOcsp(input: OcspCheckInput): Promise<OcspCheckResult>
       return { outcome: 'declined', responseStatus: parsed.status, source, url, notes };
     }
     const v = verifyOcspResponse(parsed, { ...verifyInput, nonce: request.nonce });
+    input.cache?.set(src, body, url, v, now);
     return { outcome: v.status, source, url, notes, ...v };
   } catch (e) {
     const err =

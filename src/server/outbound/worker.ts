@@ -242,6 +242,7 @@ export class OutboundWorker implements OutboundKick {
           ehlo: ctx.config.hostname,
           portOverrides: (host, port) => ctx.mapPort(host, port),
           ...(this.ca ? { ca: this.ca } : {}),
+          ocspCache: ctx.ocspCache,
           timeouts: {
             connectMs: ctx.config.outbound.connectTimeoutMs,
             tlsMs: ctx.config.outbound.connectTimeoutMs,

@@ -13,9 +13,13 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeObjectInput } from '../../src/encoding/input.js';
 import { parseRecord, verifyTlsBinding } from '../../src/record/index.js';
+import { loadServerConfig } from '../../src/server/config.js';
+import { DataPaths } from '../../src/server/data-dir.js';
+import { openServerStore } from '../../src/server/store.js';
 import { parseOrgSignet } from '../../src/signet/index.js';
 import { dime, tempDir } from '../helpers/cli.js';
 import { REPO } from '../helpers/vectors.js';
+import { readFolder } from './helpers.js';
 
 const BIN = join(REPO, 'bin/dime.js');
 
@@ -302,6 +306,48 @@ describe('dime server start (process)', () => {
     expect(ad(['user', 'enable', 'alice@dime.localhost']).status).toBe(0);
     expect(await login()).toBe(true);
     expect((await toAlice('enabled again')).response).toMatch(/^250 /);
+  });
+
+  it('admin user passwd --keep-key: the current password re-wraps the key, stored mail stays readable', async () => {
+    const store = await openServerStore(loadServerConfig({ dataDir: data, env: {} }), new DataPaths(data));
+    try {
+      const texts = async (password: string) =>
+        (await readFolder(store, 'alice@dime.localhost', password)).map((m) => m.text).sort();
+      const before = await texts('alice long password');
+      expect(before.length).toBeGreaterThan(0);
+      const passwd = (input: string) =>
+        dime(
+          [
+            'admin',
+            '--data',
+            data,
+            'user',
+            'passwd',
+            'alice@dime.localhost',
+            '--password-stdin',
+            '--keep-key',
+            '--json',
+          ],
+          {
+            input,
+          },
+        );
+      const wrong = passwd('not her password\nalice newer password\n');
+      expect(wrong.status).toBe(1);
+      expect(wrong.json).toMatchObject({ valid: false, code: 'BAD_CREDENTIALS' });
+      expect(passwd('only one line').status).toBe(2);
+      const ok = passwd('alice long password\r\nalice newer password\n');
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.json).toEqual({ address: 'alice@dime.localhost', new_key: false });
+      expect(ok.stderr).not.toMatch(/new key/);
+      expect(await texts('alice newer password')).toEqual(before);
+      await expect(texts('alice long password')).rejects.toThrow(/wrong login name or password/);
+      // and back, the same way
+      expect(passwd('alice newer password\nalice long password\n').status).toBe(0);
+      expect(await texts('alice long password')).toEqual(before);
+    } finally {
+      await store.close();
+    }
   });
 
   it('admin domain list|rm and user list', () => {

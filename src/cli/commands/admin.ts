@@ -232,22 +232,44 @@ export function registerAdminCommands(program: Command): void {
     )
     .argument('<address>')
     .option('--password-stdin', 'read the new password from stdin')
+    .option(
+      '--keep-key',
+      "with the user's current password: stdin holds two lines, the current password then the new one; the key is re-wrapped and stored mail stays readable",
+    )
     .option('--json', 'print {"address","new_key"} as JSON')
-    .action(async (address: string, opts: { passwordStdin?: boolean; json?: boolean }, cmd: Command) => {
-      const password = needPasswordStdin(opts);
-      try {
-        const r = await withAdmin(cmd, (a) => a.setPassword(address, password));
-        if (r.newKey) {
-          process.stderr.write(
-            `warning: ${r.address} has a new key; mail stored for the old key can no longer be opened\n`,
-          );
+    .action(
+      async (
+        address: string,
+        opts: { passwordStdin?: boolean; keepKey?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const input = needPasswordStdin(opts);
+        let password = input;
+        let current: Uint8Array | null = null;
+        if (opts.keepKey) {
+          const nl = input.indexOf(0x0a);
+          if (nl < 0) usage('--keep-key: stdin holds the current password, a newline, then the new password');
+          current = input.slice(0, nl > 0 && input[nl - 1] === 0x0d ? nl - 1 : nl);
+          password = input.slice(nl + 1);
+          input.fill(0);
         }
-        if (opts.json) printJson({ address: r.address, new_key: r.newKey });
-        else process.stdout.write(`password of ${r.address} set\n`);
-      } finally {
-        password.fill(0);
-      }
-    });
+        try {
+          const r = await withAdmin(cmd, (a) =>
+            current ? a.changePassword(address, current, password) : a.setPassword(address, password),
+          );
+          if (r.newKey) {
+            process.stderr.write(
+              `warning: ${r.address} has a new key; mail stored for the old key can no longer be opened\n`,
+            );
+          }
+          if (opts.json) printJson({ address: r.address, new_key: r.newKey });
+          else process.stdout.write(`password of ${r.address} set\n`);
+        } finally {
+          password.fill(0);
+          current?.fill(0);
+        }
+      },
+    );
 
   user
     .command('rm')

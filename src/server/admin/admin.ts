@@ -12,6 +12,7 @@ import { checkKeysMatchSignet } from '../../message/parties.js';
 import { parseOrgSignet, parseUserSignet, signetId, verifySignet } from '../../signet/index.js';
 import {
   type AccountMode,
+  changePassword,
   createAccount,
   type Domain,
   type MailStore,
@@ -250,6 +251,20 @@ export class Admin {
         domain.orgKeys.encryptionPrivate.fill(0);
       }
     }
+  }
+
+  /**
+   * A password change with the current password (stacie.md): the same key, re-wrapped under the new
+   * mail realm key, so stored mail stays readable. BAD_CREDENTIALS with a wrong current password.
+   */
+  async changePassword(
+    address: string,
+    current: Uint8Array,
+    password: Uint8Array,
+  ): Promise<{ address: string; newKey: boolean }> {
+    const { address: a } = await this.userOf(address);
+    await changePassword(this.store, a, current, password);
+    return { address: a, newKey: false };
   }
 
   async removeUser(address: string): Promise<{ address: string }> {

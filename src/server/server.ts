@@ -232,7 +232,7 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
         const deadline = Date.now() + config.drainTimeoutMs;
         const sweep = () => {
           for (const s of [...sessions]) {
-            if (!tracker.isBusy(s.info.id)) s.timeout();
+            if (!tracker.isBusy(s.info.id)) s.serviceClosing();
           }
         };
         sweep();
@@ -240,7 +240,7 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
           await Promise.race([tracker.idle(), new Promise((r) => setTimeout(r, 50))]);
           sweep();
         }
-        for (const s of [...sessions]) s.timeout();
+        for (const s of [...sessions]) s.serviceClosing();
         for (const sock of sockets) sock.destroy();
         await closed;
         await outbound.stop();

@@ -27,7 +27,7 @@ describe('drain on stop', () => {
 
     const stopping = srv.stop();
     // the idle one is told at once; nobody new gets in
-    expect(await idle.reply()).toMatch(/^421 /);
+    expect(await idle.reply()).toMatch(/^421 \S+ Service not available, closing transmission channel$/);
     await idle.closed();
     await new Promise((r) => setTimeout(r, 100));
     const refused = await new Promise<boolean>((resolve) => {

@@ -211,6 +211,16 @@ export class MailSession {
     this.shutdown();
   }
 
+  /** The server is shutting down (RFC 5321 §3.8): `421 … closing transmission channel` and close. */
+  serviceClosing(): void {
+    if (this.phase === 'closed') return;
+    this.emit({ type: 'shutdown' });
+    if (this.phase === 'open') {
+      this.send(reply(421, `${this.config.hostname} Service not available, closing transmission channel`));
+    }
+    this.shutdown();
+  }
+
   /**
    * The peer finished sending (TCP FIN / TLS close): what it sent is still answered in order,
    * then the session closes; a message still being received is aborted.

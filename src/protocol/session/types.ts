@@ -158,7 +158,8 @@ export type SessionEvent =
   | { type: 'mode-switch'; mode: DmtpMode }
   | { type: 'hook-error'; hook: string; error: unknown }
   | { type: 'too-many-errors'; errors: number }
-  | { type: 'timeout' };
+  | { type: 'timeout' }
+  | { type: 'shutdown' };
 
 export interface SessionHooks {
   /** Before the banner: refuse the connection with a 4xx/5xx. */

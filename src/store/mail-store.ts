@@ -155,5 +155,7 @@ export interface MailStore {
   fail(id: string, worker: string, error: string): Promise<QueueItem | null>;
   /** Gives a lease back without counting the attempt (shutdown). */
   release(id: string, worker: string): Promise<boolean>;
+  /** Ready items (one, or all) due now; leased and dead ones stay. How many were rescheduled. */
+  expediteQueue(id?: string): Promise<number>;
   removeQueueItem(id: string): Promise<boolean>;
 }

@@ -28,6 +28,7 @@ import { openLocalDomain } from '../../src/server/domains.js';
 import { createMailauthResolver } from '../../src/server/mail/authentication.js';
 import { createOrgSignet, parseUserSignet } from '../../src/signet/index.js';
 import { verifyLogin } from '../../src/store/index.js';
+import { dime } from '../helpers/cli.js';
 import { startTwoDomains, TWO_DOMAINS_PASSPHRASE, type TwoDomains } from '../helpers/two-domains.js';
 import { LineClient } from '../protocol/line-client.js';
 import { eventually, readFolder } from './helpers.js';
@@ -325,6 +326,77 @@ describe('two domains: failure cases', () => {
     }
     await bobHas('while beta is down');
     await queueEmpty();
+  });
+
+  it('dime admin queue list|retry|rm beside the running server: the item shows, and a removed one is never sent', async () => {
+    const q = (args: string[]) => dime(['admin', '--data', t.alpha.dataDir, 'queue', ...args]);
+    expect(q(['list', '--json']).json).toEqual({ items: [] });
+    expect(q(['retry', '--json']).json).toEqual({ rescheduled: 0 });
+    await t.beta.stop();
+    try {
+      expect((await send({ to: BOB, subject: 'dropped by the operator', text: 'x' })).response).toMatch(
+        /^250 /,
+      );
+      await eventually(
+        async () => (await alphaCtx().store.listQueue()).find((i) => i.attempts >= 1 && i.lastError !== null),
+        15_000,
+        'a failed attempt',
+      );
+      const list = q(['list', '--json']);
+      expect(list.status, list.stderr).toBe(0);
+      const items = (list.json as { items: Record<string, unknown>[] }).items;
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({
+        kind: 'dmtp',
+        recipient: BOB,
+        domain: 'beta.test',
+        author: ALICE,
+      });
+      expect(items[0]!.last_error).toMatch(/^CONNECT_FAILED/);
+      expect(Object.keys(items[0]!).sort()).toEqual(
+        [
+          'attempts',
+          'author',
+          'created',
+          'domain',
+          'id',
+          'kind',
+          'last_error',
+          'next_attempt',
+          'recipient',
+          'size',
+          'state',
+        ].sort(),
+      );
+      const missing = q(['rm', 'no-such-item', '--json']);
+      expect(missing.status).toBe(1);
+      expect(missing.json).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+      expect(q(['retry', 'no-such-item']).status).toBe(1);
+      // an item being delivered at this moment is CONFLICT: asked again until it is between attempts
+      const removed = await eventually(
+        async () => {
+          const r = q(['rm', String(items[0]!.id), '--json']);
+          if (r.status === 1 && /CONFLICT/.test(r.stderr)) return null;
+          return r;
+        },
+        10_000,
+        'the removal',
+      );
+      expect(removed.status, removed.stderr).toBe(0);
+      expect(removed.json).toEqual({ id: items[0]!.id, removed: true });
+      expect(q(['list', '--json']).json).toEqual({ items: [] });
+    } finally {
+      await t.beta.start();
+    }
+    // nothing reaches bob, and alice gets no bounce for it
+    await send({ to: BOB, subject: 'after the removal', text: 'x' });
+    await bobHas('after the removal');
+    expect(
+      (await bobInbox()).some((m) =>
+        (m.dime?.commonHeaders?.fields.subject ?? '').includes('dropped by the operator'),
+      ),
+    ).toBe(false);
+    expect((await bounces()).some((b) => /dropped by the operator/.test(b.text))).toBe(false);
   });
 
   it('an unreachable DX for good: bounced once the retries are used up', async () => {

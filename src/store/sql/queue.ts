@@ -153,6 +153,25 @@ export function release(ctx: StoreContext, id: string, w: string): Promise<boole
   );
 }
 
+/**
+ * Makes ready items due now (an operator's "retry now"): one item, or every ready one. Leased and
+ * dead items are left alone. Returns how many were rescheduled.
+ */
+export function expediteQueue(ctx: StoreContext, id?: string): Promise<number> {
+  return ctx.engine.transaction(async (tx) => {
+    const now = ctx.clock();
+    return id === undefined
+      ? tx.run("UPDATE queue SET next_attempt_at = ? WHERE state = 'ready' AND next_attempt_at > ?", [
+          now,
+          now,
+        ])
+      : tx.run(
+          "UPDATE queue SET next_attempt_at = ? WHERE id = ? AND state = 'ready' AND next_attempt_at > ?",
+          [now, id, now],
+        );
+  });
+}
+
 export function removeQueueItem(ctx: StoreContext, id: string): Promise<boolean> {
   return ctx.engine.transaction(async (tx) => (await tx.run('DELETE FROM queue WHERE id = ?', [id])) > 0);
 }

@@ -235,6 +235,10 @@ export class SqlMailStore implements MailStore {
   release(id: string, worker: string): Promise<boolean> {
     return queue.release(this.ctx, id, worker);
   }
+  expediteQueue(id?: string): Promise<number> {
+    return queue.expediteQueue(this.ctx, id);
+  }
+
   removeQueueItem(id: string): Promise<boolean> {
     return queue.removeQueueItem(this.ctx, id);
   }

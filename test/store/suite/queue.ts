@@ -97,6 +97,30 @@ export function queueTests(factory: HarnessFactory): void {
       expect(await store.removeQueueItem(item.id)).toBe(true);
     });
 
+    it('expedites ready items (one or all) to now; leased and dead items stay as they are', async () => {
+      const a = await store.enqueue({
+        envelope: bytes('a'),
+        blob: bytes('a'),
+        nextAttemptAt: h.clock.now + 30 * MIN,
+      });
+      const b = await store.enqueue({
+        envelope: bytes('b'),
+        blob: bytes('b'),
+        nextAttemptAt: h.clock.now + 40 * MIN,
+      });
+      const leased = await store.enqueue({ envelope: bytes('c'), blob: bytes('c') });
+      expect((await store.claim({ worker: 'w', leaseMs: MIN })).map((x) => x.id)).toEqual([leased.id]);
+      expect(await store.expediteQueue('no-such-id')).toBe(0);
+      expect(await store.expediteQueue(a.id)).toBe(1);
+      expect((await store.getQueueItem(a.id))!.nextAttemptAt).toBe(h.clock.now);
+      expect((await store.getQueueItem(b.id))!.nextAttemptAt).toBe(h.clock.now + 40 * MIN);
+      expect((await store.claim({ worker: 'w', leaseMs: MIN })).map((x) => x.id)).toEqual([a.id]);
+      expect(await store.expediteQueue()).toBe(1);
+      expect((await store.getQueueItem(leased.id))!.state).toBe('leased');
+      expect((await store.claim({ worker: 'w', leaseMs: MIN })).map((x) => x.id)).toEqual([b.id]);
+      expect(await store.expediteQueue()).toBe(0);
+    });
+
     it('gives up when the next attempt would be past the maximum age', async () => {
       const item = await store.enqueue({ envelope: bytes('e'), blob: bytes('b') });
       h.clock.advance(59 * MIN + 1);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { registerAdminCommands } from './commands/admin.js';
+import { registerAdminCommands } from './commands/admin/index.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerMessageCommands } from './commands/message.js';

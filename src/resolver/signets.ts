@@ -274,6 +274,18 @@ export class SignetResolver {
     this.negative.clear();
   }
 
+  /**
+   * Forgets what is cached about one user (every fingerprint, and a negative answer): the next
+   * lookup asks the DX again. For a sender whose message the destination refused (the recipient
+   * may have a new signet since it was cached).
+   */
+  forgetUser(address: string): void {
+    const a = parseAddress(address);
+    const prefix = `${a.address}\n`;
+    for (const k of [...this.users.keys()]) if (k.startsWith(prefix)) this.users.delete(k);
+    for (const k of [...this.negative.keys()]) if (k.startsWith(`user:${prefix}`)) this.negative.delete(k);
+  }
+
   /** `domain` → org signet; `local@domain` → user signet (current unless a fingerprint is given). */
   resolve(
     target: string,

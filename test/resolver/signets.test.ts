@@ -177,6 +177,18 @@ describe('user signets', () => {
     expect(r.org.domain).toBe('beta.test');
   });
 
+  it('forgetUser drops that user from the cache (every fingerprint), and nobody else', async () => {
+    const s = signets();
+    await s.resolveUser('bob@beta.test');
+    await s.resolveUser('carol@beta.test');
+    expect((await s.resolveUser('bob@beta.test')).source).toBe('cache');
+    s.forgetUser('Bob@Beta.Test');
+    const before = w.connections();
+    expect((await s.resolveUser('bob@beta.test')).source).toBe('dmtp');
+    expect(w.connections()).toBe(before + 1);
+    expect((await s.resolveUser('carol@beta.test')).source).toBe('cache');
+  });
+
   it('chain of custody via HIST: every link checked, the last one current', async () => {
     const r = await signets().resolveUser('dave@beta.test');
     expect(r.status).toBe('current');

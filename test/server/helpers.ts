@@ -146,6 +146,8 @@ export async function readFolder(
   password: string,
   folder = 'INBOX',
   signets?: SignetResolver,
+  /** Skip messages that do not open with the user's key (sealed to a key replaced since). */
+  skipUnreadable = false,
 ): Promise<OpenedMail[]> {
   const session = await verifyLogin(store, address, password);
   try {
@@ -155,24 +157,32 @@ export async function readFolder(
     if (!f) return [];
     const out: OpenedMail[] = [];
     for (const info of await store.listMessages(f.id)) {
-      const blob = (await store.readBlob(f.id, info.uid))!;
+      try {
+        out.push(await openOne(info));
+      } catch (e) {
+        if (!skipUnreadable || (e as { code?: string }).code !== 'DECRYPT_FAILED') throw e;
+      }
+    }
+    return out;
+
+    async function openOne(info: MessageInfo): Promise<OpenedMail> {
+      const blob = (await store.readBlob(f!.id, info.uid))!;
       if (info.metadata.kind === 'sealed') {
-        out.push({
+        return {
           info,
-          text: Buffer.from(openForUser(keys.encryptionPrivate, blob)).toString('utf8'),
+          text: Buffer.from(openForUser(keys!.encryptionPrivate, blob)).toString('utf8'),
           dime: null,
-        });
-        continue;
+        };
       }
       if (!signets) throw new Error('a DIME message needs a SignetResolver to open');
       const { peekEnvelope } = await import('../../src/message/open.js');
       const { MemorySource } = await import('../../src/message/source.js');
-      const env = peekEnvelope(new MemorySource(blob), 'recipient', keys);
+      const env = peekEnvelope(new MemorySource(blob), 'recipient', keys!);
       const author = await signets.resolveUser(env.author!, { fingerprint: env.authorFingerprint! });
       const destination = parseOrgSignet(session.domain.orgSignet!);
       const dime = openMessage(blob, {
         actor: 'recipient',
-        keys,
+        keys: keys!,
         signets: {
           author: author.signet,
           origin: author.org.signet,
@@ -180,9 +190,8 @@ export async function readFolder(
           recipient: parseUserSignet(session.user.signet!),
         },
       });
-      out.push({ info, text: null, dime });
+      return { info, text: null, dime };
     }
-    return out;
   } finally {
     session.destroy();
   }

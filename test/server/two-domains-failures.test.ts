@@ -129,6 +129,52 @@ describe('two domains: failure cases', () => {
     await bobHas('to a ghost');
   });
 
+  it("a revoked recipient signet (key reset at beta, alpha's cache still has the old one): 554, bounced; the next message uses the new signet", async () => {
+    const CAROL = 'carol@beta.test';
+    await t.beta.addUser(CAROL, 'carol password beta');
+    const carolHas = (password: string, subject: string) =>
+      eventually(
+        async () => {
+          // mail sealed to the replaced key no longer opens: skipped
+          const inbox = await readFolder(
+            t.beta.running!.ctx.store,
+            CAROL,
+            password,
+            'INBOX',
+            testSignets(),
+            true,
+          );
+          return inbox.find((m) => (m.dime?.commonHeaders?.fields.subject ?? '').includes(subject));
+        },
+        20_000,
+        `"${subject}" at carol`,
+      );
+    expect((await send({ to: CAROL, subject: 'before the reset', text: 'x' })).response).toMatch(/^250 /);
+    await carolHas('carol password beta', 'before the reset');
+    const old = await alphaCtx().signets.resolveUser(CAROL);
+    expect(old.source).toBe('cache');
+    // the administrator resets carol's password at beta: a new key and signet (no custody link)
+    const admin = await t.beta.admin();
+    try {
+      expect((await admin.setPassword(CAROL, new TextEncoder().encode('carol new password'))).newKey).toBe(
+        true,
+      );
+    } finally {
+      await admin.close();
+    }
+    // alpha still seals to the cached (now revoked) signet: beta refuses it, alice gets the reason
+    expect((await send({ to: CAROL, subject: 'to the old key', text: 'x' })).response).toMatch(/^250 /);
+    const b = await bounceFor(/to the old key/, 'the revoked-signet bounce');
+    expect(b.text).toMatch(/554 the recipient fingerprint is not that user's current signet/);
+    await queueEmpty();
+    // the refusal made alpha forget carol's signet: the next message is sealed to the new one
+    expect((await send({ to: CAROL, subject: 'to the new key', text: 'x' })).response).toMatch(/^250 /);
+    const m = await carolHas('carol new password', 'to the new key');
+    expect(m.dime!.envelope.recipient).toBe(CAROL);
+    const fresh = await alphaCtx().signets.resolveUser(CAROL);
+    expect(Buffer.from(fresh.signet.signingKey).equals(Buffer.from(old.signet.signingKey))).toBe(false);
+  });
+
   it('the destination refuses a tampered message (554), a wrong origin fingerprint (550) and a forged origin (554)', async () => {
     // alice's message, written here with the keys a login opens and alpha's org key
     const admin = await t.alpha.admin();

@@ -270,7 +270,13 @@ export class OutboundWorker implements OutboundKick {
       for (const o of outcomes) {
         const j = group.find((x) => x.item.id === o.id)!;
         if (o.delivered) await this.delivered(j, `dmtp ${o.transactionId ?? ''}`);
-        else await this.failed(j, dmtpFailure(o.error));
+        else {
+          const f = dmtpFailure(o.error);
+          // refused for good (e.g. 554: not the recipient's current signet): the next message to
+          // this recipient looks the signet up again instead of sealing to the cached one
+          if (!f.temporary) ctx.signets.forgetUser(j.env.recipient);
+          await this.failed(j, f);
+        }
       }
     } finally {
       await conn.quit().catch(() => {});

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { DimeError, isDimeError } from '../../errors/index.js';
@@ -36,10 +36,13 @@ export class SqliteEngine implements Engine {
   private readonly tx: Tx;
   /** The WAL file, fsynced by this engine after each write transaction (null: in memory). */
   private wal: string | null = null;
-  /** Write transactions committed, and how many of them are known to be on disk. */
+  /** Opened at the first sync; the connection keeps the WAL file in place while it is open. */
+  private walHandle: FileHandle | null = null;
+  /** Transactions that wrote (committed), and how many of them are known to be on disk. */
   private committed = 0;
   private synced = 0;
   private syncing: Promise<void> | null = null;
+  private execInTx = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -57,6 +60,8 @@ export class SqliteEngine implements Engine {
         return s.run(...bind(params)).changes;
       },
       exec: async (sql) => {
+        // DDL changes no rows, so total_changes() cannot see it: count it as a write
+        this.execInTx = true;
         this.db.exec(sql);
       },
     };
@@ -71,14 +76,21 @@ export class SqliteEngine implements Engine {
     return s;
   }
 
-  private within<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction under the mutex. `seq`: the commit's number when it wrote anything
+   * (rows, or DDL through exec), 0 when it did not, so that only writes wait for an fsync.
+   */
+  private within<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<{ result: T; seq: number }> {
     return this.mutex.run(async () => {
       if (!this.db.open) throw new DimeError('STORE_FAILED', 'the store is closed');
       try {
         this.db.exec(begin);
+        this.execInTx = false;
+        const before = this.totalChanges();
         const result = await fn(this.tx);
+        const wrote = this.execInTx || this.totalChanges() !== before;
         this.db.exec('COMMIT');
-        return result;
+        return { result, seq: wrote ? ++this.committed : 0 };
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw storeFailure(e);
@@ -86,15 +98,18 @@ export class SqliteEngine implements Engine {
     });
   }
 
+  private totalChanges(): number {
+    return (this.statement('SELECT total_changes() AS n').get() as { n: number }).n;
+  }
+
   /**
-   * Resolves once every transaction committed so far is on disk. The commit itself wrote the WAL
-   * without fsync (`synchronous = NORMAL`); the fsync runs here on libuv's thread pool instead of
-   * blocking the event loop, outside the mutex (the next transaction runs meanwhile), and one fsync
-   * covers every commit made before it started (fsync flushes the file, whoever wrote it).
+   * Resolves once the commit numbered `seq` is on disk. The commit itself wrote the WAL without
+   * fsync (`synchronous = NORMAL`); the fsync runs here on libuv's thread pool instead of blocking
+   * the event loop, outside the mutex (the next transaction runs meanwhile), and one fsync covers
+   * every commit made before it started (fsync flushes the file, whoever wrote it).
    */
-  private async durable(): Promise<void> {
-    const target = this.committed;
-    while (this.synced < target) {
+  private async durable(seq: number): Promise<void> {
+    while (this.synced < seq) {
       if (!this.syncing) {
         const upTo = this.committed;
         this.syncing = this.fsyncWal()
@@ -111,20 +126,16 @@ export class SqliteEngine implements Engine {
 
   private async fsyncWal(): Promise<void> {
     if (this.wal === null) return;
-    // opened per sync, so a WAL that SQLite truncated or re-created is still the one synced
-    let handle: Awaited<ReturnType<typeof open>> | null = null;
     try {
-      handle = await open(this.wal, 'r');
-      await handle.datasync();
+      this.walHandle ??= await open(this.wal, 'r');
+      await this.walHandle.datasync();
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      // no WAL file: SQLite checkpointed it into the database and removed it (that sync was its own)
-      if (code === 'ENOENT') return;
+      const handle = this.walHandle;
+      this.walHandle = null;
+      await handle?.close().catch(() => {});
       throw new DimeError('STORE_FAILED', `sqlite: fsync of ${this.wal} failed: ${(e as Error).message}`, {
-        code,
+        code: (e as { code?: string }).code,
       });
-    } finally {
-      await handle?.close();
     }
   }
 
@@ -153,33 +164,23 @@ export class SqliteEngine implements Engine {
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const result = await this.within('BEGIN IMMEDIATE', fn);
-    // counted after COMMIT returned: a sync that starts later covers it
-    this.committed++;
-    await this.durable();
+    const { result, seq } = await this.within('BEGIN IMMEDIATE', fn);
+    await this.durable(seq);
     return result;
   }
 
+  /** A read transaction; one that wrote anyway (it should not) is made durable like any write. */
   async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    // total_changes() counts this connection's writes; another transaction of this engine that
-    // interleaves only costs an extra fsync
-    const before = this.totalChanges();
-    const result = await this.within('BEGIN', fn);
-    // a "read" that wrote (it should not) is made durable like any other write
-    if (this.db.open && this.totalChanges() !== before) {
-      this.committed++;
-      await this.durable();
-    }
+    const { result, seq } = await this.within('BEGIN', fn);
+    await this.durable(seq);
     return result;
-  }
-
-  private totalChanges(): number {
-    if (!this.db.open) return 0;
-    return (this.statement('SELECT total_changes() AS n').get() as { n: number }).n;
   }
 
   close(): Promise<void> {
     return this.mutex.run(async () => {
+      await this.syncing?.catch(() => {});
+      await this.walHandle?.close().catch(() => {});
+      this.walHandle = null;
       if (this.db.open) this.db.close();
       this.releaseMutex();
     });

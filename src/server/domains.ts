@@ -9,6 +9,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { armor } from '../encoding/armor.js';
+import { bytesEqual } from '../encoding/bytes.js';
 import { DimeError } from '../errors/index.js';
 import {
   type DimeKeys,
@@ -18,6 +19,7 @@ import {
   protectKeyObject,
   serializeKeys,
 } from '../keys/index.js';
+import { checkKeysMatchSignet } from '../message/parties.js';
 import { createOrgSignet, parseOrgSignet, type Signet, signetId, verifySignet } from '../signet/index.js';
 import type { Domain, MailStore } from '../store/index.js';
 import { type DataPaths, readFileOrThrow, writeFileAtomic } from './data-dir.js';
@@ -69,10 +71,7 @@ export interface ImportedOrgKey {
 }
 
 function sameKeys(a: DimeKeys, b: DimeKeys): boolean {
-  return (
-    Buffer.from(a.signingPublic).equals(Buffer.from(b.signingPublic)) &&
-    Buffer.from(a.encryptionPublic).equals(Buffer.from(b.encryptionPublic))
-  );
+  return bytesEqual(a.signingPublic, b.signingPublic) && bytesEqual(a.encryptionPublic, b.encryptionPublic);
 }
 
 /**
@@ -83,10 +82,9 @@ function sameKeys(a: DimeKeys, b: DimeKeys): boolean {
 export function checkImportedOrgKey(domain: string, imported: ImportedOrgKey): Signet {
   const signet = parseOrgSignet(imported.signet);
   const { keys } = imported;
-  if (
-    !Buffer.from(signet.signingKey).equals(Buffer.from(keys.signingPublic)) ||
-    !Buffer.from(signet.encryptionKey).equals(Buffer.from(keys.encryptionPublic))
-  ) {
+  try {
+    checkKeysMatchSignet('origin', keys, signet);
+  } catch {
     throw new DimeError(
       'SIGNET_MISMATCH',
       `the org key does not belong to the org signet given for ${domain}`,
@@ -138,9 +136,9 @@ export async function addLocalDomain(
         );
       }
     } else {
-      const fresh = imported ? null : generateKeys('org');
-      keys = fresh;
-      const plain = serializeKeys(imported ? imported.keys : fresh!);
+      // an imported key stays the caller's; a new one is ours to destroy
+      if (!imported) keys = generateKeys('org');
+      const plain = serializeKeys(imported ? imported.keys : keys!);
       try {
         writeFileAtomic(paths.orgKey(domain), protectKeyObject(plain, passphrase), 0o600);
       } finally {
@@ -180,7 +178,7 @@ export function openLocalDomain(
     );
   }
   const orgSignet = parseOrgSignet(row.orgSignet);
-  if (!Buffer.from(orgSignet.signingKey).equals(Buffer.from(loaded.keys.signingPublic))) {
+  if (!bytesEqual(orgSignet.signingKey, loaded.keys.signingPublic)) {
     destroyKeys(loaded.keys);
     throw new DimeError('SIGNET_MISMATCH', `the org key of ${row.name} does not match its org signet`);
   }

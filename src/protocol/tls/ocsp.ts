@@ -73,6 +73,8 @@ import {
   id_pe_authorityInfoAccess,
   type Name,
 } from '@peculiar/asn1-x509';
+import { bytesEqual } from '../../encoding/bytes.js';
+import { toHex } from '../../encoding/hex.js';
 import { DimeError } from '../../errors/index.js';
 
 /** libdime's OCSP_check_validity skew: 5 minutes. */
@@ -177,10 +179,6 @@ function bytes(b: ArrayBuffer | ArrayBufferView): Uint8Array {
   return b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
 function hash(alg: string, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(alg).update(data).digest());
 }
@@ -190,7 +188,7 @@ function integerHex(b: ArrayBuffer): string {
   const v = bytes(b);
   let i = 0;
   while (i < v.length - 1 && v[i] === 0) i++;
-  return Buffer.from(v.subarray(i)).toString('hex');
+  return toHex(v.subarray(i));
 }
 
 function der(x: X509Certificate | Uint8Array): Uint8Array {
@@ -433,8 +431,8 @@ function findSingle(responses: readonly SingleResponse[], source: CertIdSource):
     if (r.certID?.hashAlgorithm?.algorithm !== SHA1_OID) return false;
     return (
       integerHex(r.certID.serialNumber) === serial &&
-      equal(bytes(r.certID.issuerNameHash.buffer), bytes(ours.issuerNameHash.buffer)) &&
-      equal(bytes(r.certID.issuerKeyHash.buffer), bytes(ours.issuerKeyHash.buffer))
+      bytesEqual(bytes(r.certID.issuerNameHash.buffer), bytes(ours.issuerNameHash.buffer)) &&
+      bytesEqual(bytes(r.certID.issuerKeyHash.buffer), bytes(ours.issuerKeyHash.buffer))
     );
   });
 }
@@ -488,7 +486,7 @@ function verifyParsed(parsed: ParsedOcspResponse, input: OcspVerifyInput): Verif
   if (input.nonce) {
     const ext = data.responseExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
     if (!ext) nonce = 'absent';
-    else if (equal(bytes(ext.extnValue.buffer), input.nonce)) nonce = 'matched';
+    else if (bytesEqual(bytes(ext.extnValue.buffer), input.nonce)) nonce = 'matched';
     else throw new OcspError('nonce', 'the OCSP response carries another nonce than the request');
   }
 
@@ -511,9 +509,9 @@ function verifyParsed(parsed: ParsedOcspResponse, input: OcspVerifyInput): Verif
   const byKey = rid.byKey ? bytes(rid.byKey.buffer) : null;
   const matching = candidates.filter((c) =>
     byName
-      ? equal(nameDer(c.asn.tbsCertificate.subject), byName)
+      ? bytesEqual(nameDer(c.asn.tbsCertificate.subject), byName)
       : byKey !== null &&
-        equal(hash('sha1', bytes(c.asn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)), byKey),
+        bytesEqual(hash('sha1', bytes(c.asn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)), byKey),
   );
   if (matching.length === 0) {
     throw new OcspError('signer', 'no certificate matches the OCSP responder id');
@@ -523,7 +521,7 @@ function verifyParsed(parsed: ParsedOcspResponse, input: OcspVerifyInput): Verif
   const refusals: string[] = [];
   for (const c of matching) {
     let kind: 'issuer' | 'delegated';
-    if (equal(c.spki, issuerC.spki) && c.x.subject === input.issuer.subject) {
+    if (bytesEqual(c.spki, issuerC.spki) && c.x.subject === input.issuer.subject) {
       kind = 'issuer';
     } else {
       let issued = false;
@@ -691,9 +689,7 @@ export class OcspCache {
   ) {}
 
   private static key(src: CertIdSource): string {
-    return [src.issuerName, src.issuerKey, new Uint8Array(src.serial)]
-      .map((b) => Buffer.from(b).toString('hex'))
-      .join('/');
+    return [src.issuerName, src.issuerKey, new Uint8Array(src.serial)].map((b) => toHex(b)).join('/');
   }
 
   get size(): number {

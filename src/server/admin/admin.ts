@@ -7,7 +7,7 @@
 
 import { existsSync } from 'node:fs';
 import { DimeError } from '../../errors/index.js';
-import type { DimeKeys } from '../../keys/index.js';
+import { type DimeKeys, destroyKeys } from '../../keys/index.js';
 import { checkKeysMatchSignet } from '../../message/parties.js';
 import { parseOrgSignet, parseUserSignet, signetId, verifySignet } from '../../signet/index.js';
 import {
@@ -202,8 +202,9 @@ export class Admin {
       );
     }
     if (o.signet) checkImportedUserSignet(`${parsed.local}@${row.name}`, o.signet, row, o.keys);
+    // the org key signs a new user key's signet; a paranoid or imported key needs no signature
     const domain =
-      mode === 'paranoid'
+      mode === 'paranoid' || o.keys
         ? null
         : openLocalDomain(this.paths, row, this.passphrase(), this.config.dkim.selector);
     try {
@@ -221,10 +222,7 @@ export class Admin {
       });
       return { address: `${user.username}@${row.name}`, mode: user.mode, imported: o.signet !== undefined };
     } finally {
-      if (domain) {
-        domain.orgKeys.signingSeed.fill(0);
-        domain.orgKeys.encryptionPrivate.fill(0);
-      }
+      if (domain) destroyKeys(domain.orgKeys);
     }
   }
 
@@ -246,10 +244,7 @@ export class Admin {
       });
       return { address: a, newKey: user.mode !== 'paranoid' };
     } finally {
-      if (domain) {
-        domain.orgKeys.signingSeed.fill(0);
-        domain.orgKeys.encryptionPrivate.fill(0);
-      }
+      if (domain) destroyKeys(domain.orgKeys);
     }
   }
 

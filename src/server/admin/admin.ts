@@ -181,15 +181,7 @@ export class Admin {
       quotaMessages?: number | null;
     } = {},
   ): Promise<{ address: string; mode: AccountMode; imported: boolean }> {
-    let parsed: { local: string; domain: string };
-    try {
-      parsed = parseLogin(address);
-    } catch {
-      throw new DimeError('BAD_INPUT', `not an address: ${JSON.stringify(address)}`);
-    }
-    const row = await this.store.getDomain(parsed.domain);
-    if (!row)
-      throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local (dime admin domain add first)`);
+    const { local, domain: row } = await this.localAddress(address);
     const mode = o.mode ?? (this.config.accounts.defaultMode as AccountMode);
     if (o.keys && !o.signet) throw new DimeError('USAGE', 'an imported user key needs its signet (--signet)');
     if (o.keys && mode === 'paranoid') {
@@ -201,7 +193,7 @@ export class Admin {
         `a signet without its key makes a paranoid account (--mode paranoid); a ${mode} account needs the key too (--key)`,
       );
     }
-    if (o.signet) checkImportedUserSignet(`${parsed.local}@${row.name}`, o.signet, row, o.keys);
+    if (o.signet) checkImportedUserSignet(`${local}@${row.name}`, o.signet, row, o.keys);
     // the org key signs a new user key's signet; a paranoid or imported key needs no signature
     const domain =
       mode === 'paranoid' || o.keys
@@ -367,7 +359,9 @@ export class Admin {
       throw new DimeError('BAD_INPUT', `not an address: ${JSON.stringify(address)}`);
     }
     const domain = await this.store.getDomain(parsed.domain);
-    if (!domain) throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local`);
+    if (!domain) {
+      throw new DimeError('NOT_FOUND', `domain ${parsed.domain} is not local (dime admin domain add first)`);
+    }
     return { local: parsed.local, domain };
   }
 

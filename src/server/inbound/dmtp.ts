@@ -118,7 +118,8 @@ export async function receiveDmtpObject(
   if (env.origin !== null && env.origin.toLowerCase() !== o.origin.domain) {
     return reject554(`the message names origin ${env.origin}, not ${o.origin.domain}`);
   }
-  if (env.originFingerprint !== null && env.originFingerprint !== envelopeFingerprint(o.origin.signet)) {
+  const originFingerprint = envelopeFingerprint(o.origin.signet);
+  if (env.originFingerprint !== null && env.originFingerprint !== originFingerprint) {
     return reject554('the origin fingerprint in the message is not the origin org signet');
   }
   if (!env.recipient) return reject554('the message names no recipient');
@@ -158,7 +159,7 @@ export async function receiveDmtpObject(
         metadata: {
           kind: 'dime',
           originDomain: o.origin.domain,
-          originFingerprint: envelopeFingerprint(o.origin.signet),
+          originFingerprint,
           transactionId,
           verification: 'pass',
           trace,

@@ -446,8 +446,14 @@ async function startOnce(options: PostfixOptions): Promise<PostfixInstance> {
   const messageFiles = () => {
     if (maildir === '') return [];
     try {
+      // Postfix names a Maildir file `<seconds>.V<dev>I<inode>M<microseconds>.<host>`: a plain
+      // sort orders two deliveries in one second by inode, so order by the time in the name.
+      const when = (f: string): number => {
+        const m = /^(\d+)\.V[0-9a-f]+I[0-9a-f]+M(\d+)\./.exec(f);
+        return m ? Number(m[1]) * 1e6 + Number(m[2]) : Number.MAX_SAFE_INTEGER;
+      };
       return readdirSync(join(maildir, 'new'))
-        .sort()
+        .sort((a, b) => when(a) - when(b) || (a < b ? -1 : a > b ? 1 : 0))
         .map((f) => join(maildir, 'new', f));
     } catch {
       return [];

@@ -6,23 +6,29 @@ import { cryptoFingerprintB64 } from '../signet/fingerprint.js';
 import { type Signet, signetId } from '../signet/signet.js';
 import type { Actor } from './constants.js';
 
-/** The signet kind each actor uses: users for author and recipient, orgs for the servers. */
-export const ACTOR_SIGNET_KIND: Readonly<Record<Actor, SignetKind>> = {
-  author: 'user',
-  origin: 'org',
-  destination: 'org',
-  recipient: 'user',
+/**
+ * The signet kinds each actor may use: users for author and recipient, orgs for the servers. An org
+ * signet also authors the bounces its origin server writes (flow.md §3.2: author = the origin's
+ * postmaster with the org signet).
+ */
+export const ACTOR_SIGNET_KINDS: Readonly<Record<Actor, readonly SignetKind[]>> = {
+  author: ['user', 'org'],
+  origin: ['org'],
+  destination: ['org'],
+  recipient: ['user'],
 };
 
 export function checkSignetKind(actor: Actor, s: Signet | undefined): Signet {
   if (!s || typeof s !== 'object' || !(s.bytes instanceof Uint8Array)) {
     throw new DimeError('BAD_INPUT', `the ${actor} signet is missing or not a parsed signet`, { actor });
   }
-  const want = ACTOR_SIGNET_KIND[actor];
-  if (s.kind !== want) {
-    throw new DimeError('BAD_INPUT', `the ${actor} signet must be a ${want} signet, not a ${s.kind}`, {
-      actor,
-    });
+  const allowed = ACTOR_SIGNET_KINDS[actor];
+  if (!allowed.includes(s.kind)) {
+    throw new DimeError(
+      'BAD_INPUT',
+      `the ${actor} signet must be a ${allowed.join(' or ')} signet, not a ${s.kind}`,
+      { actor },
+    );
   }
   return s;
 }

@@ -157,7 +157,10 @@ export class SealWriter {
       recipient: checkSignetKind('recipient', input.recipient?.signet),
     };
     const keys = input.author.keys;
-    if (keys?.kind !== 'user') throw new DimeError('BAD_INPUT', 'the author needs user keys');
+    // user keys, or the org keys of the org signet that authors a bounce (flow.md §3.2)
+    if (keys?.kind !== signets.author.kind) {
+      throw new DimeError('BAD_INPUT', `the author needs ${signets.author.kind} keys`);
+    }
     checkKeysMatchSignet('author', keys, signets.author);
     const padding = options.padding ?? 'random';
     if (padding !== 'random' && padding !== 'minimal')

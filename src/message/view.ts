@@ -23,6 +23,15 @@ export interface EnvelopeView {
 }
 
 /**
+ * True when the author is the origin's org signet (the same fingerprint): a message the origin's
+ * postmaster wrote, such as a bounce (flow.md §3.2). A reader then verifies the author's signatures
+ * with the origin org signet; there is no user signet to look up.
+ */
+export function isOriginAuthored(e: EnvelopeView): boolean {
+  return e.authorFingerprint !== null && e.authorFingerprint === e.originFingerprint;
+}
+
+/**
  * valid: checked and good. invalid: checked and bad (only seen in a BAD_SIGNATURE error's
  * context: opening fails closed). unverified: present, but not checked (the actor has no keyslot,
  * or verify was off). absent: no such chunk, or an origin placeholder (all zero) that the origin has

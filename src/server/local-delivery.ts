@@ -7,9 +7,12 @@
 
 import { sealForUser } from '../crypto/sealed-box.js';
 import { DimeError } from '../errors/index.js';
+import { envelopeFingerprint } from '../message/parties.js';
+import { parseUserSignet } from '../signet/index.js';
 import type { AppendRequest, MailStore, User } from '../store/index.js';
 import type { ServerContext } from './context.js';
 import type { DsnInput } from './mail-services.js';
+import { buildDimeBounce, type DimeBounceInput } from './outbound/dime-bounce.js';
 
 /** The id of a user's folder, creating it when missing (a user may have deleted Sent or Junk). */
 export async function folderIdOf(store: MailStore, userId: number, name: string): Promise<number> {
@@ -77,6 +80,45 @@ export async function bounceAppend(
     arrivalDate: dsn.arrivalDate ?? new Date(),
   });
   return sealedAppend(ctx.store, user, 'INBOX', message, { transactionId, verification: 'bounce' });
+}
+
+/**
+ * The DIME bounce (flow.md §3.2) of a DIME object a local author sent, stored in the author's INBOX
+ * as the DIME object it is (like one received over DMTP); null when the author is gone, has no
+ * signet, or the origin domain is not ours any more.
+ */
+export async function dimeBounceAppend(
+  ctx: ServerContext,
+  authorUserId: number,
+  b: Omit<DimeBounceInput, 'origin' | 'hostname' | 'author'> & { originDomain: string; author: string },
+  transactionId: string,
+): Promise<AppendRequest | null> {
+  const user = await ctx.store.getUser(authorUserId);
+  if (!user || user.disabled || !user.signet) return null;
+  const origin = await ctx.domains.get(b.originDomain);
+  if (!origin) return null;
+  const { originDomain, author, ...rest } = b;
+  const object = await buildDimeBounce({
+    ...rest,
+    origin,
+    hostname: ctx.config.hostname,
+    author: { address: author, signet: parseUserSignet(user.signet) },
+  });
+  return {
+    folderId: await folderIdOf(ctx.store, user.id, 'INBOX'),
+    message: {
+      blob: object,
+      metadata: {
+        kind: 'dime',
+        originDomain,
+        originFingerprint: envelopeFingerprint(origin.orgSignet),
+        transactionId,
+        verification: 'bounce',
+        trace: null,
+        plainSize: null,
+      },
+    },
+  };
 }
 
 /** The Subject of an RFC 5322 message (unfolded, at most 200 characters), or null. */

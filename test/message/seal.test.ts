@@ -681,6 +681,16 @@ describe('spanning parts, tracing and input checks', () => {
       ],
       [{ origin: { signet: parties.signets.author } }, 'BAD_INPUT'],
       [{ recipient: { signet: parties.signets.destination } }, 'BAD_INPUT'],
+      // an org signet may author (the origin's bounces, flow.md §3.2), with its org keys only
+      [
+        { author: { keys: parties.keys.author, signet: parties.signets.origin, address: 'p@o.test' } },
+        'BAD_INPUT',
+      ],
+      [{ author: { keys: parties.keys.origin, signet: parties.signets.author } }, 'BAD_INPUT'],
+      [
+        { author: { keys: other.keys.origin, signet: parties.signets.origin, address: 'p@o.test' } },
+        'BAD_KEY',
+      ],
     ];
     for (const [over, code] of cases) expect(codeOf(() => sealMessage(input(parties, over)))).toBe(code);
   });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openForUser } from '../../src/crypto/sealed-box.js';
 import { openMessage } from '../../src/message/open.js';
-import type { OpenedMessage } from '../../src/message/view.js';
+import { envelopeFingerprint } from '../../src/message/parties.js';
+import { isOriginAuthored, type OpenedMessage } from '../../src/message/view.js';
 import type { SignetResolver } from '../../src/resolver/signets.js';
 import { Admin } from '../../src/server/admin/admin.js';
 import { loadServerConfig } from '../../src/server/config.js';
@@ -19,7 +20,7 @@ import { createLogger, silentLogger } from '../../src/server/logger.js';
 import { createMailServices } from '../../src/server/mail-adapter.js';
 import type { MailServices } from '../../src/server/mail-services.js';
 import { type RunningServer, startMailServer } from '../../src/server/server.js';
-import { parseOrgSignet, parseUserSignet } from '../../src/signet/index.js';
+import { parseOrgSignet, parseUserSignet, type Signet } from '../../src/signet/index.js';
 import type { MailStore, MessageInfo } from '../../src/store/index.js';
 import { verifyLogin } from '../../src/store/index.js';
 
@@ -174,18 +175,25 @@ export async function readFolder(
           dime: null,
         };
       }
-      if (!signets) throw new Error('a DIME message needs a SignetResolver to open');
       const { peekEnvelope } = await import('../../src/message/open.js');
       const { MemorySource } = await import('../../src/message/source.js');
       const env = peekEnvelope(new MemorySource(blob), 'recipient', keys!);
-      const author = await signets.resolveUser(env.author!, { fingerprint: env.authorFingerprint! });
       const destination = parseOrgSignet(session.domain.orgSignet!);
+      let author: { signet: Signet; origin: Signet };
+      if (isOriginAuthored(env) && env.originFingerprint === envelopeFingerprint(destination)) {
+        // our own postmaster wrote it (a DIME bounce, flow.md §3.2): the org signet is the author
+        author = { signet: destination, origin: destination };
+      } else {
+        if (!signets) throw new Error('a DIME message needs a SignetResolver to open');
+        const r = await signets.resolveUser(env.author!, { fingerprint: env.authorFingerprint! });
+        author = { signet: r.signet, origin: r.org.signet };
+      }
       const dime = openMessage(blob, {
         actor: 'recipient',
         keys: keys!,
         signets: {
           author: author.signet,
-          origin: author.org.signet,
+          origin: author.origin,
           destination,
           recipient: parseUserSignet(session.user.signet!),
         },

@@ -15,10 +15,12 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeys } from '../../src/keys/index.js';
-import { mimeToParts } from '../../src/message/mime/index.js';
+import { mimeToParts, partsToMime } from '../../src/message/mime/index.js';
+import { openMessage } from '../../src/message/open.js';
 import { signAsOrigin } from '../../src/message/origin-sign.js';
 import { envelopeFingerprint } from '../../src/message/parties.js';
 import { sealMessage } from '../../src/message/seal.js';
+import { isOriginAuthored } from '../../src/message/view.js';
 import { connectDmtp, deliverMessages } from '../../src/protocol/dmtp/client.js';
 import { createSelfSignedCertificate } from '../../src/protocol/tls/self-signed.js';
 import { tlsCertificateSignature } from '../../src/record/index.js';
@@ -67,11 +69,43 @@ describe('two domains: failure cases', () => {
       })
       .sendMail({ from: ALICE, ...mail });
 
-  /** The DSNs in alice's INBOX: human text and the delivery-status part. */
+  /**
+   * The bounces in alice's INBOX: DSNs (sealed legacy mail: human text and the delivery-status
+   * part) for what failed before a DIME object existed, and DIME bounces (flow.md §3.2: written by
+   * alpha's postmaster with the org signet, the original object attached) for queued DIME items.
+   */
   const bounces = async () => {
     const inbox = await readFolder(alphaCtx().store, ALICE, PW_A);
-    const out: { text: string; status: string; subject: string }[] = [];
+    const out: {
+      kind: 'dsn' | 'dime';
+      text: string;
+      status: string;
+      subject: string;
+      original: Uint8Array | null;
+    }[] = [];
     for (const m of inbox) {
+      if (m.dime) {
+        if (!isOriginAuthored(m.dime.envelope)) continue;
+        expect(m.info.metadata).toMatchObject({ kind: 'dime', verification: 'bounce' });
+        const o = m.dime;
+        const e = await PostalMime.parse(
+          await partsToMime({
+            commonHeaders: o.commonHeaders!.raw,
+            otherHeaders: o.otherHeaders,
+            display: o.display.map((d) => d.data),
+            attachments: o.attachments.map((d) => d.data),
+          }),
+        );
+        const att = e.attachments.find((a) => a.filename === 'undelivered.dime');
+        out.push({
+          kind: 'dime',
+          text: e.text ?? '',
+          status: '',
+          subject: e.subject ?? '',
+          original: att ? new Uint8Array(att.content as ArrayBuffer) : null,
+        });
+        continue;
+      }
       if (!m.text?.includes('multipart/report')) continue;
       const e = await PostalMime.parse(m.text);
       const status = e.attachments
@@ -80,9 +114,23 @@ describe('two domains: failure cases', () => {
           typeof a.content === 'string' ? a.content : Buffer.from(a.content as ArrayBuffer).toString('utf8'),
         )
         .join('\n');
-      out.push({ text: e.text ?? '', status, subject: e.subject ?? '' });
+      out.push({ kind: 'dsn', text: e.text ?? '', status, subject: e.subject ?? '', original: null });
     }
     return out;
+  };
+  /** A DIME bounce carries alice's object as sent: it opens for her, its author, with that subject. */
+  const expectReturned = async (b: Awaited<ReturnType<typeof bounces>>[number], subject: string) => {
+    expect(b.kind).toBe('dime');
+    expect(b.subject).toBe(`Undelivered DIME message: ${subject}`);
+    expect(b.original).not.toBeNull();
+    const session = await verifyLogin(alphaCtx().store, ALICE, PW_A);
+    try {
+      const back = openMessage(b.original!, { actor: 'author', keys: session.userKeys!, verify: false });
+      expect(back.commonHeaders!.fields.subject).toBe(subject);
+      expect(back.envelope.recipient).toMatch(/@beta\.test$/);
+    } finally {
+      session.destroy();
+    }
   };
   // the worker appends the bounce, then removes the (already dead) queue item: a moment apart
   const queueEmpty = () =>
@@ -123,6 +171,7 @@ describe('two domains: failure cases', () => {
     const r = await send({ to: [BOB, 'nobody@beta.test'], subject: 'to a ghost', text: 'hello?' });
     expect(r.response).toMatch(/^250 /);
     const b = await bounceFor(/to a ghost/, 'the unknown-recipient bounce');
+    expect(b.kind).toBe('dsn'); // refused before a DIME object existed
     expect(b.text).toMatch(/unknown recipient/);
     expect(b.status).toMatch(/Final-Recipient: rfc822;\s*nobody@beta\.test/i);
     expect(b.status).toMatch(/Status: 5\.1\.1/);
@@ -166,6 +215,7 @@ describe('two domains: failure cases', () => {
     expect((await send({ to: CAROL, subject: 'to the old key', text: 'x' })).response).toMatch(/^250 /);
     const b = await bounceFor(/to the old key/, 'the revoked-signet bounce');
     expect(b.text).toMatch(/554 the recipient fingerprint is not that user's current signet/);
+    await expectReturned(b, 'to the old key');
     await queueEmpty();
     // the refusal made alpha forget carol's signet: the next message is sealed to the new one
     expect((await send({ to: CAROL, subject: 'to the new key', text: 'x' })).response).toMatch(/^250 /);
@@ -451,6 +501,7 @@ describe('two domains: failure cases', () => {
       expect((await send({ to: BOB, subject: 'beta gone', text: 'x' })).response).toMatch(/^250 /);
       const b = await bounceFor(/beta gone/, 'the give-up bounce');
       expect(b.text).toMatch(/destination unreachable; gave up after 4 attempts/);
+      await expectReturned(b, 'beta gone');
       await queueEmpty();
     } finally {
       await t.beta.start();
@@ -501,6 +552,7 @@ describe('two domains: failure cases', () => {
     expect(r.response).toMatch(/^250 /);
     const b = await bounceFor(/too big for beta/, 'the oversize bounce');
     expect(b.text).toMatch(/552/);
+    await expectReturned(b, 'too big for beta');
     await queueEmpty();
   });
 

@@ -10,8 +10,10 @@
  * Temporary failures (DX or MX unreachable, TLS or certificate failure — never an SMTP fallback after
  * one —, DNS temporary failure or DNSSEC bogus, 4xx) go back to the queue with the store's backoff
  * (config `queue`: 5 min doubling to 4 h, 5 days at most); permanent ones (5xx, no management record
- * any more, …) and items whose retry window is used up are bounced: a DSN with the reason goes
- * sealed into the author's INBOX, and the item is removed.
+ * any more, …) and items whose retry window is used up are bounced, and the item is removed: a
+ * DIME item comes back to its author as a DIME bounce (flow.md §3.2, ./dime-bounce.ts), an SMTP
+ * item as a DSN sealed into the author's INBOX (also the fallback when no DIME bounce can be
+ * written, e.g. the author has no signet any more).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -20,7 +22,7 @@ import { DimeError } from '../../errors/index.js';
 import { connectDmtp, type DmtpConnection, deliverMessages } from '../../protocol/dmtp/client.js';
 import type { QueueItem } from '../../store/index.js';
 import type { OutboundKick, ServerContext } from '../context.js';
-import { bounceAppend } from '../local-delivery.js';
+import { bounceAppend, dimeBounceAppend } from '../local-delivery.js';
 import type { SmtpRecipientResult } from '../mail-services.js';
 import { type DmtpEnvelope, openEnvelope, type QueuedEnvelope, type SmtpEnvelope } from './envelope.js';
 
@@ -365,6 +367,37 @@ export class OutboundWorker implements OutboundKick {
     this.stats.bounced++;
     ctx.log.warn({ item: j.item.id, domain: env.domain, error: f.text }, 'delivery failed: bouncing');
     if (env.authorUserId === null || (env.kind === 'smtp' && env.mailFrom === '')) return;
+    const status = f.status.startsWith('4') ? `5${f.status.slice(1)}` : f.status;
+    if (env.kind === 'dmtp') {
+      // flow.md §3.2: the DIME object goes back whole, in a DIME message from the postmaster
+      try {
+        const d = await dimeBounceAppend(
+          ctx,
+          env.authorUserId,
+          {
+            originDomain: env.originDomain,
+            author: env.author,
+            recipient: env.recipient,
+            reason: f.reason,
+            code: f.code,
+            status,
+            subject: env.subject,
+            original: j.blob,
+            arrivalDate: new Date(j.item.createdAt),
+          },
+          j.item.id,
+        );
+        if (d) {
+          await ctx.committer.append([d]);
+          return;
+        }
+      } catch (e) {
+        ctx.log.error(
+          { item: j.item.id, code: e instanceof DimeError ? e.code : 'ERROR' },
+          'DIME bounce not written: a DSN instead',
+        );
+      }
+    }
     const b = await bounceAppend(
       ctx,
       env.authorUserId,
@@ -373,7 +406,7 @@ export class OutboundWorker implements OutboundKick {
         recipient: env.recipient,
         reason: f.reason,
         code: f.code,
-        status: f.status.startsWith('4') ? `5${f.status.slice(1)}` : f.status,
+        status,
         original: env.kind === 'smtp' ? j.blob : null,
         subject: env.subject,
         arrivalDate: new Date(j.item.createdAt),

@@ -98,6 +98,8 @@ export const serverConfigSchema = z.strictObject({
       cert: z.string().min(1),
       /** Passphrase of an encrypted key file. */
       keyPassphrase: z.string().optional(),
+      /** Staple OCSP responses when the certificate names a responder (its issuer must follow it). */
+      ocspStapling: z.boolean().default(true),
     })
     .optional(),
   dns: z

@@ -18,6 +18,7 @@ import { serverTlsOptions } from '../protocol/net/tls-context.js';
 import { MailSession } from '../protocol/session/session.js';
 import type { SessionConfig } from '../protocol/session/types.js';
 import { OcspCache } from '../protocol/tls/ocsp.js';
+import { OcspStapler } from '../protocol/tls/ocsp-stapler.js';
 import { DimeResolver } from '../resolver/resolver.js';
 import { SignetResolver } from '../resolver/signets.js';
 import { LISTENERS, type ListenerName, type ServerConfig } from './config.js';
@@ -86,6 +87,51 @@ function sessionConfig(config: ServerConfig, name: ListenerName): SessionConfig 
     case 'dmtp':
       return { ...common, protocol: 'dmtp' };
   }
+}
+
+/**
+ * The OCSP stapler of the configured certificate (leaf, then its issuer), or null when it cannot
+ * staple (no OCSP URL in the leaf, no issuer in the chain): then the listeners send no staple.
+ */
+function createStapler(certPem: string, log: Logger): OcspStapler | null {
+  const stapler = OcspStapler.fromChain(certPem, {
+    onReport: (r) => {
+      switch (r.event) {
+        case 'stapling':
+          log.info(
+            { url: r.url, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, refreshAt: r.refreshAt },
+            'OCSP stapling: fresh response',
+          );
+          break;
+        case 'refused':
+          log.warn({ url: r.url, status: r.status }, `OCSP stapling: ${r.message}`);
+          break;
+        case 'failed': {
+          const fields = {
+            url: r.url,
+            failure: r.failure,
+            err: r.message,
+            consecutive: r.consecutive,
+            servingPrevious: r.servingPrevious,
+            retryAt: r.retryAt,
+          };
+          // the first failure in a row is a warning; repeats (every retry) are debug
+          if (r.consecutive === 1) log.warn(fields, 'OCSP stapling: fetch failed');
+          else log.debug(fields, 'OCSP stapling: fetch failed again');
+          break;
+        }
+      }
+    },
+  });
+  if (stapler.disabled) {
+    const fields = { reason: stapler.disabled, err: stapler.disabledMessage };
+    // no OCSP URL is the ordinary case of a certificate without a responder
+    if (stapler.disabled === 'no-url') log.debug(fields, 'OCSP stapling off');
+    else log.warn(fields, 'OCSP stapling off');
+    return null;
+  }
+  log.info({ url: stapler.url }, 'OCSP stapling on');
+  return stapler;
 }
 
 export async function startMailServer(o: StartOptions): Promise<RunningServer> {
@@ -179,7 +225,15 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
     worker = new OutboundWorker(ctx);
     const outbound = worker;
 
-    const tlsOptions = serverTlsOptions({ key: tls.keyPem, cert: tls.certPem });
+    const stapler = config.tls?.ocspStapling ? createStapler(tls.certPem, log) : null;
+    if (stapler) {
+      stapler.start();
+      closers.push(() => stapler.stop());
+    }
+    const tlsOptions = {
+      ...serverTlsOptions({ key: tls.keyPem, cert: tls.certPem }),
+      ...(stapler ? { ocsp: stapler } : {}),
+    };
     const tracker = new TransferTracker();
     const sessions = new Set<MailSession>();
     const servers: net.Server[] = [];
@@ -243,6 +297,7 @@ export async function startMailServer(o: StartOptions): Promise<RunningServer> {
         for (const s of [...sessions]) s.serviceClosing();
         for (const sock of sockets) sock.destroy();
         await closed;
+        stapler?.stop();
         await outbound.stop();
         await committer.idle();
         await domains.close();

@@ -1,14 +1,16 @@
 /**
  * Socket adapter: wires a net.Socket to a MailSession, performs the TLS upgrade the session asks
  * for (STARTTLS, or implicit TLS from the first byte) with `new tls.TLSSocket(socket, { isServer })`,
- * and maps idle timeouts and closes onto the session.
+ * and maps idle timeouts and closes onto the session. With `ocsp` in the TLS options, every upgrade
+ * staples an OCSP response when the client asks for one (ocspServer below).
  */
 
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { MailSession } from '../session/session.js';
 import type { ConnectionInfo, SessionTransport, TlsInfo } from '../session/types.js';
-import type { ServerTlsOptions } from './tls-context.js';
+import type { OcspStapling, ServerTlsOptions } from './tls-context.js';
 
 function tlsInfo(s: tls.TLSSocket): TlsInfo {
   const servername = (s as tls.TLSSocket & { servername?: string | false }).servername;
@@ -28,13 +30,37 @@ function connectionInfo(s: net.Socket): ConnectionInfo {
   };
 }
 
+/**
+ * The `server` of a TLSSocket that staples. Node asks for a staple only through a server object
+ * (lib/_tls_wrap.js requestOCSP): when the client sent status_request and `server` has an
+ * 'OCSPRequest' listener, it emits ('OCSPRequest', certificate, issuer, cb) with the certificate of
+ * the SNI context, or else of `server._sharedCreds`; `cb(null, der)` staples, `cb(null)` sends none.
+ * Nothing else of a tls.Server is used by a TLSSocket without session callbacks.
+ */
+function ocspServer(context: tls.SecureContext, ocsp: OcspStapling): EventEmitter {
+  const server = Object.assign(new EventEmitter(), { _sharedCreds: context });
+  server.on(
+    'OCSPRequest',
+    (certificate: Buffer, _issuer: Buffer | null, cb: (err: Error | null, response?: Buffer) => void) => {
+      ocsp.staple(certificate).then(
+        (der) => cb(null, der ?? undefined),
+        () => cb(null),
+      );
+    },
+  );
+  return server;
+}
+
 /** Server-side TLS over an accepted socket; resolves once the handshake is done. */
 function upgrade(raw: net.Socket, opts: ServerTlsOptions, profile: 'smtp' | 'dmtp'): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
+    const secureContext = profile === 'dmtp' ? opts.dmtp : opts.smtp;
     const secureSocket = new tls.TLSSocket(raw, {
       isServer: true,
-      secureContext: profile === 'dmtp' ? opts.dmtp : opts.smtp,
+      secureContext,
       ...(opts.SNICallback ? { SNICallback: opts.SNICallback } : {}),
+      // node's TLSSocketOptions type wants a tls.Server; only its events and _sharedCreds are read
+      ...(opts.ocsp ? { server: ocspServer(secureContext, opts.ocsp) as unknown as tls.Server } : {}),
       requestCert: false,
       rejectUnauthorized: false,
     });

@@ -31,6 +31,15 @@ export function createServerSecureContext(
   });
 }
 
+/** OCSP stapling for the listeners (an OcspStapler, src/protocol/tls/ocsp-stapler.ts). */
+export interface OcspStapling {
+  /**
+   * The DER OCSPResponse to staple for `certificate` (the leaf the handshake sends), or null for
+   * none. Must settle quickly (the handshake waits for it) and should not reject.
+   */
+  staple(certificate?: Uint8Array | null): Promise<Buffer | null>;
+}
+
 /** TLS material for a listener: one context for SMTP STARTTLS/implicit TLS, one for DMTP. */
 export interface ServerTlsOptions {
   smtp: tls.SecureContext;
@@ -39,6 +48,8 @@ export interface ServerTlsOptions {
   SNICallback?: tls.TlsOptions['SNICallback'];
   /** Handshake time limit in ms, default 30 000. */
   handshakeTimeoutMs?: number;
+  /** Staples an OCSP response when the client asks for one (status_request); none: never. */
+  ocsp?: OcspStapling;
 }
 
 export function serverTlsOptions(material: CertificateMaterial): ServerTlsOptions {

@@ -30,9 +30,10 @@ let ca: Authority;
 let index: string;
 let main: Responder;
 let late: Responder | null = null;
-const fronts: Record<'good' | 'silent', CountingFront> = {
+const fronts: Record<'good' | 'silent' | 'life', CountingFront> = {
   good: null as unknown as CountingFront,
   silent: null as unknown as CountingFront,
+  life: null as unknown as CountingFront,
 };
 const leaf: Record<string, Issued> = {};
 const servers: net.Server[] = [];
@@ -86,8 +87,10 @@ beforeAll(async () => {
   fronts.good = new CountingFront(mainUrl);
   fronts.silent = new CountingFront(mainUrl);
   fronts.silent.mode = 'hold';
+  fronts.life = new CountingFront(mainUrl);
   const goodUrl = await fronts.good.listen();
   const silentUrl = await fronts.silent.listen();
+  const lifeUrl = await fronts.life.listen();
   downPort = await closedPort();
   const dx = (name: string, url: string | null) =>
     (leaf[name] = pki.dxLeaf(ca, `leaf-${name}`, host(name), url));
@@ -96,6 +99,7 @@ beforeAll(async () => {
   dx('unknown', mainUrl);
   dx('down', `http://127.0.0.1:${downPort}/`);
   dx('silent', silentUrl);
+  dx('life', lifeUrl);
   dx('nourl', null);
   index = pki.index(
     'index.txt',
@@ -124,6 +128,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   await fronts.good?.close();
   await fronts.silent?.close();
+  await fronts.life?.close();
   await main?.stop();
   await late?.stop();
   await pki?.close();
@@ -260,6 +265,58 @@ describe('OCSP stapling by our listeners', () => {
     }
     expect(stapledStatus(staple)).toBe('good');
     expect(reports.at(-1)).toMatchObject({ event: 'stapling' });
+  });
+
+  it("a response's later life (an injected clock): kept until half its validity, served while a refresh fails, replaced by a refresh, gone once it expires", async () => {
+    let clock = Date.now();
+    const { stapler: s, reports } = stapler('life', { now: () => clock, retryMs: 1000 });
+    const stapled = () =>
+      reports.filter((r) => r.event === 'stapling') as Extract<OcspStapleReport, { event: 'stapling' }>[];
+    const settled = async (n: number) => {
+      for (let i = 0; i < 100 && reports.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(reports).toHaveLength(n);
+    };
+    const first = await s.staple();
+    expect(stapledStatus(first)).toBe('good');
+    expect(fronts.life.requests).toBe(1);
+    const one = stapled()[0]!;
+    const nextUpdate = one.nextUpdate!.getTime();
+    // half of the remaining validity (`openssl ocsp -ndays 1`: about 12 hours)
+    expect(one.refreshAt.getTime() - clock).toBeGreaterThan(11 * 3600_000);
+    expect(one.refreshAt.getTime()).toBeLessThan(nextUpdate);
+
+    // until refreshAt the held response is served from memory
+    clock = one.refreshAt.getTime() - 1000;
+    expect((await s.staple())?.equals(first!)).toBe(true);
+    expect(fronts.life.requests).toBe(1);
+
+    // past refreshAt, the responder failing: the previous response is still served, once per back-off
+    fronts.life.mode = 'refuse';
+    clock = one.refreshAt.getTime() + 1000;
+    expect((await s.staple())?.equals(first!)).toBe(true);
+    await settled(2);
+    expect(reports[1]).toMatchObject({ event: 'failed', servingPrevious: true, consecutive: 1 });
+    expect((await s.staple())?.equals(first!)).toBe(true);
+    expect(fronts.life.requests).toBe(2);
+
+    // after the back-off, the responder answers again: a fresh response replaces the held one
+    fronts.life.mode = 'forward';
+    clock += 2000;
+    expect((await s.staple())?.equals(first!)).toBe(true); // the refresh runs for the next handshakes
+    await settled(3);
+    expect(fronts.life.requests).toBe(3);
+    const two = stapled()[1]!;
+    expect(two.refreshAt.getTime()).toBeGreaterThan(clock);
+    expect(stapledStatus(await s.staple())).toBe('good');
+    expect(s.current?.thisUpdate.getTime()).toBe(two.thisUpdate.getTime());
+
+    // past its nextUpdate, the responder failing: nothing is stapled any more
+    fronts.life.mode = 'refuse';
+    clock = two.nextUpdate!.getTime() + 1000;
+    expect(await s.staple()).toBeNull();
+    expect(s.current).toBeNull();
+    await settled(4);
+    expect(reports[3]).toMatchObject({ event: 'failed', servingPrevious: false });
   });
 
   it('a responder that does not answer: a handshake waits at most handshakeWaitMs; one fetch serves them all', async () => {

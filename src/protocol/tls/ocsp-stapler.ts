@@ -101,6 +101,8 @@ export interface OcspStaplerOptions {
   readonly skewSeconds?: number;
   /** Called after every fetch. */
   readonly onReport?: (report: OcspStapleReport) => void;
+  /** The clock, ms since the epoch (default Date.now; tests move it to a response's later life). */
+  readonly now?: () => number;
 }
 
 interface Held {
@@ -135,6 +137,7 @@ export class OcspStapler {
   private readonly retryMs: number;
   private readonly skewSeconds: number;
   private readonly onReport: ((r: OcspStapleReport) => void) | undefined;
+  private readonly now: () => number;
   private held: Held | null = null;
   private inflight: Promise<void> | null = null;
   private retryAt = 0;
@@ -152,6 +155,7 @@ export class OcspStapler {
     this.retryMs = o.retryMs ?? STAPLE_RETRY_MS;
     this.skewSeconds = o.skewSeconds ?? OCSP_CLOCK_SKEW_SECONDS;
     this.onReport = o.onReport;
+    this.now = o.now ?? Date.now;
 
     let url: string | null = null;
     let disabled: StaplerDisabledReason | null = null;
@@ -199,7 +203,7 @@ export class OcspStapler {
 
   /** The response stapled now (if one is held and valid), without fetching. */
   get current(): VerifiedOcspResponse | null {
-    return this.usable(Date.now())?.verified ?? null;
+    return this.usable(this.now())?.verified ?? null;
   }
 
   /** Starts the first fetch (not awaited) and keeps the response fresh on timers until stop(). */
@@ -224,7 +228,7 @@ export class OcspStapler {
   async staple(certificate?: Uint8Array | null): Promise<Buffer | null> {
     if (this.disabled || this.stopped) return null;
     if (certificate && !Buffer.from(this.leaf.raw).equals(Buffer.from(certificate))) return null;
-    const now = Date.now();
+    const now = this.now();
     const held = this.usable(now);
     if (held && now < held.refreshAt) return held.der;
     if (now >= this.retryAt) void this.refresh();
@@ -238,7 +242,7 @@ export class OcspStapler {
       }),
     ]);
     clearTimeout(timer);
-    return this.usable(Date.now())?.der ?? null;
+    return this.usable(this.now())?.der ?? null;
   }
 
   private usable(now: number): Held | null {
@@ -264,7 +268,7 @@ export class OcspStapler {
           this.timer = null;
           if (!this.stopped) void this.refresh();
         },
-        Math.max(0, at - Date.now()),
+        Math.max(0, at - this.now()),
       ),
     );
   }
@@ -282,7 +286,7 @@ export class OcspStapler {
         this.failed('declined', `the OCSP responder answered ${parsed.status}`);
         return;
       }
-      const now = Date.now();
+      const now = this.now();
       const v = verifyOcspResponse(parsed, {
         source,
         issuer: this.issuer!,
@@ -352,7 +356,7 @@ export class OcspStapler {
   }
 
   private failed(failure: OcspFailure | 'declined', message: string): void {
-    const now = Date.now();
+    const now = this.now();
     this.failures++;
     this.retryAt = now + this.retryMs;
     const held = this.usable(now);

@@ -23,6 +23,7 @@ import { tlsCertificateSignature } from '../../src/record/index.js';
 import { closedPort, expectDimeError } from '../resolver/helpers.js';
 import { TestHooks } from './helpers.js';
 import { type Authority, type Issued, OcspPki, type Responder } from './ocsp-pki.js';
+import { openAndQuit, unpinnedTarget } from './ocsp-targets.js';
 
 let pki: OcspPki;
 let ca: Authority;
@@ -182,20 +183,8 @@ afterAll(async () => {
   await pki?.close();
 });
 
-const noPin: DmtpTarget['record'] = { pok: [org.signingPublic], tls: [] };
-
-function target(name: string, extra: Partial<DmtpTarget> = {}): DmtpTarget {
-  return {
-    domain: 'ocsp.test',
-    record: noPin,
-    dnssec: 'secure',
-    host: host(name),
-    port: 26,
-    mode: 'dmtp',
-    address: '127.0.0.1',
-    ...extra,
-  };
-}
+const target = (name: string, extra: Partial<DmtpTarget> = {}): DmtpTarget =>
+  unpinnedTarget('ocsp.test', host(name), org.signingPublic, extra);
 
 function options(port = ports.dmtp, extra: Partial<DmtpClientOptions> = {}): DmtpClientOptions {
   return {
@@ -204,13 +193,6 @@ function options(port = ports.dmtp, extra: Partial<DmtpClientOptions> = {}): Dmt
     timeouts: { connectMs: 3000, tlsMs: 3000, commandMs: 3000, ocspMs: 3000 },
     ...extra,
   };
-}
-
-async function openAndQuit(t: DmtpTarget, o: DmtpClientOptions) {
-  const c = await DmtpConnection.open(t, o);
-  const cert = c.tls.certificate;
-  await c.quit();
-  return cert;
 }
 
 describe('DMTP client: OCSP when the record pins no certificate', () => {

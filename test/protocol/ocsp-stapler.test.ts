@@ -23,6 +23,7 @@ import { type OcspStapleReport, OcspStapler } from '../../src/protocol/tls/ocsp-
 import { closedPort, expectDimeError } from '../resolver/helpers.js';
 import { TestHooks } from './helpers.js';
 import { type Authority, type Issued, OcspPki, type Responder } from './ocsp-pki.js';
+import { openAndQuit, unpinnedTarget } from './ocsp-targets.js';
 import { CountingFront, handshake, sClient } from './staple-clients.js';
 
 let pki: OcspPki;
@@ -134,20 +135,8 @@ afterAll(async () => {
   await pki?.close();
 });
 
-const noPin: DmtpTarget['record'] = { pok: [org.signingPublic], tls: [] };
-
-function target(name: string, extra: Partial<DmtpTarget> = {}): DmtpTarget {
-  return {
-    domain: 'staple.test',
-    record: noPin,
-    dnssec: 'secure',
-    host: host(name),
-    port: 26,
-    mode: 'dmtp',
-    address: '127.0.0.1',
-    ...extra,
-  };
-}
+const target = (name: string, extra: Partial<DmtpTarget> = {}): DmtpTarget =>
+  unpinnedTarget('staple.test', host(name), org.signingPublic, extra);
 
 function clientOptions(ports: Record<number, number>): DmtpClientOptions {
   return {
@@ -155,13 +144,6 @@ function clientOptions(ports: Record<number, number>): DmtpClientOptions {
     ca: ca.certPem,
     timeouts: { connectMs: 3000, tlsMs: 5000, commandMs: 3000, ocspMs: 3000 },
   };
-}
-
-async function openAndQuit(t: DmtpTarget, o: DmtpClientOptions) {
-  const c = await DmtpConnection.open(t, o);
-  const cert = c.tls.certificate;
-  await c.quit();
-  return cert;
 }
 
 function stapledStatus(der: Buffer | null): string | null {

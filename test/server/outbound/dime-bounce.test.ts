@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import PostalMime from 'postal-mime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeObjectInput } from '../../../src/encoding/input.js';
@@ -171,6 +172,24 @@ describe('DIME bounce (flow.md §3.2)', () => {
     const mail = await asMime(o);
     expect(mail.text).toMatch(new RegExp(`\\(${big.length} bytes\\) is larger than ${MAX_BOUNCED_OBJECT}`));
     expect(mail.text).not.toMatch(/Diagnostic: \d/);
+  });
+
+  it('any subject and reason text (non-ASCII, CR/LF, long): the bounce builds, opens valid and says them', async () => {
+    const text = fc.string({ unit: 'binary', maxLength: 300 });
+    await fc.assert(
+      fc.asyncProperty(fc.option(text, { nil: null }), text, async (subject, reason) => {
+        const o = openAsAuthor(await buildDimeBounce(input({ subject, reason, original: ORIGINAL })));
+        expect(o.signatures.originFull).toBe('valid');
+        const mail = await asMime(o);
+        const one = (x: string) => x.replace(/[\r\n]+/g, ' ').trim();
+        // one header line: no CR/LF from the subject reaches the header block
+        expect(mail.headers.filter((h) => h.key === 'subject')).toHaveLength(1);
+        if (subject) expect(one(mail.subject ?? '')).toContain(one(subject.slice(0, 120)).slice(0, 20));
+        expect(mail.text?.replace(/\r\n/g, '\n')).toContain(`: ${reason.replace(/\r\n?/g, '\n')}.`);
+        expect(mail.attachments).toHaveLength(1);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('goes only to a user signet', async () => {

@@ -45,16 +45,20 @@ export interface DimeBounceInput {
   date?: Date;
 }
 
+/** A value on one line of the notice (a remote reply or a subject may hold line breaks). */
+const oneLine = (s: string): string => s.replace(/[\r\n]+/g, ' ');
+
 function text(i: DimeBounceInput, attached: boolean): string {
-  const about = i.subject ? `Your DIME message "${i.subject.slice(0, 120)}"` : 'Your DIME message';
+  const about = i.subject ? `Your DIME message "${oneLine(i.subject.slice(0, 120))}"` : 'Your DIME message';
+  const reason = oneLine(i.reason);
   return [
     `This is the mail system at ${i.hostname}.`,
     '',
-    `${about} could not be delivered to <${i.recipient}>: ${i.reason}.`,
+    `${about} could not be delivered to <${oneLine(i.recipient)}>: ${reason}.`,
     '',
-    `Final-Recipient: ${i.recipient}`,
+    `Final-Recipient: ${oneLine(i.recipient)}`,
     `Status: ${i.status}`,
-    `Diagnostic: ${i.code !== null ? `${i.code} ` : ''}${i.reason}`,
+    `Diagnostic: ${i.code !== null ? `${i.code} ` : ''}${reason}`,
     `Arrival-Date: ${i.arrivalDate.toUTCString()}`,
     '',
     attached
@@ -73,7 +77,7 @@ export async function dimeBounceMime(i: DimeBounceInput): Promise<Uint8Array> {
   root.setHeader('To', i.author.address);
   root.setHeader(
     'Subject',
-    i.subject ? `Undelivered DIME message: ${i.subject.slice(0, 120)}` : 'Undelivered DIME message',
+    i.subject ? `Undelivered DIME message: ${oneLine(i.subject.slice(0, 120))}` : 'Undelivered DIME message',
   );
   root.setHeader('Date', i.date ?? new Date());
   root.setHeader('Message-ID', `<${randomBytes(12).toString('hex')}.bounce@${i.hostname}>`);

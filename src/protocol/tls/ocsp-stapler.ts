@@ -23,7 +23,7 @@
  *   the stapler: staple() answers null without touching the network.
  */
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import {
   buildOcspRequest,
   type CertIdSource,
@@ -34,6 +34,7 @@ import {
   ocspUrls,
   parseOcspResponse,
   postOcspRequest,
+  toX509,
   type VerifiedOcspResponse,
   verifyOcspResponse,
 } from './ocsp.js';
@@ -110,10 +111,6 @@ interface Held {
   readonly verified: VerifiedOcspResponse;
   readonly refreshAt: number;
   readonly expiresAt: number;
-}
-
-function toX509(c: X509Certificate | Uint8Array | string): X509Certificate {
-  return c instanceof X509Certificate ? c : new X509Certificate(c);
 }
 
 /** A handle that stops a timer from keeping the process alive. */

@@ -774,7 +774,8 @@ export type OcspCheckResult =
       readonly notes: readonly string[];
     };
 
-function toX509(c: X509Certificate | Uint8Array): X509Certificate {
+/** A certificate given parsed, as DER or as PEM. */
+export function toX509(c: X509Certificate | Uint8Array | string): X509Certificate {
   return c instanceof X509Certificate ? c : new X509Certificate(c);
 }
 

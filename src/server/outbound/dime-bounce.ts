@@ -11,7 +11,6 @@
 
 import { randomBytes } from 'node:crypto';
 import MimeNode from 'nodemailer/lib/mime-node';
-import { DimeError } from '../../errors/index.js';
 import type { DimeKeys } from '../../keys/key-file.js';
 import { mimeToParts } from '../../message/mime/index.js';
 import { signAsOrigin } from '../../message/origin-sign.js';
@@ -94,9 +93,6 @@ export async function dimeBounceMime(i: DimeBounceInput): Promise<Uint8Array> {
 
 /** The bounce as a DIME object: sealed by the org as author, origin-signed, for local delivery. */
 export async function buildDimeBounce(i: DimeBounceInput): Promise<Uint8Array> {
-  if (i.author.signet.kind !== 'user') {
-    throw new DimeError('BAD_INPUT', 'a bounce goes to the user signet of the original author');
-  }
   const parts = await mimeToParts(await dimeBounceMime(i));
   const { orgKeys, orgSignet, name } = i.origin;
   const sealed = sealMessage({

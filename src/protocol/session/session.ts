@@ -205,19 +205,18 @@ export class MailSession {
 
   /** Idle timeout (the transport keeps the timer): `421` and close. */
   timeout(): void {
-    if (this.phase === 'closed') return;
-    this.emit({ type: 'timeout' });
-    if (this.phase === 'open') this.send(reply(421, `${this.config.hostname} Error: timeout exceeded`));
-    this.shutdown();
+    this.closeWith421({ type: 'timeout' }, 'Error: timeout exceeded');
   }
 
   /** The server is shutting down (RFC 5321 §3.8): `421 … closing transmission channel` and close. */
   serviceClosing(): void {
+    this.closeWith421({ type: 'shutdown' }, 'Service not available, closing transmission channel');
+  }
+
+  private closeWith421(event: SessionEvent, text: string): void {
     if (this.phase === 'closed') return;
-    this.emit({ type: 'shutdown' });
-    if (this.phase === 'open') {
-      this.send(reply(421, `${this.config.hostname} Service not available, closing transmission channel`));
-    }
+    this.emit(event);
+    if (this.phase === 'open') this.send(reply(421, `${this.config.hostname} ${text}`));
     this.shutdown();
   }
 

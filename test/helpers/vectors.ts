@@ -31,3 +31,18 @@ export function hex(s: string): Uint8Array {
 export function toHexStr(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
+
+/**
+ * The common headers of libdime's decrypted message (a reference vector's `after_decrypt`,
+ * `header_*`) as our open shows them: every field present, a missing one null.
+ */
+export function afterDecryptHeaders(ad: Record<string, unknown>): Record<string, unknown> {
+  return {
+    date: ad.header_date ?? null,
+    to: ad.header_to ?? null,
+    cc: ad.header_cc ?? null,
+    from: ad.header_from ?? null,
+    organization: ad.header_organization ?? null,
+    subject: ad.header_subject ?? null,
+  };
+}

@@ -119,14 +119,7 @@ beforeAll(async () => {
         ...(n.endsWith('revoked') ? { revoked: { at: '250601120000Z', reason: 'superseded' } } : {}),
       })),
   );
-  main = await pki.responder({
-    index,
-    ca,
-    signerCert: ca.certFile,
-    signerKey: ca.keyFile,
-    port: p.main,
-    args: ['-ndays', '1'],
-  });
+  main = await pki.caResponder(index, ca, p.main);
   impostorResponder = await pki.responder({
     index,
     ca,

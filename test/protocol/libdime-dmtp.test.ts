@@ -4,36 +4,17 @@
  * `send` of a libdime-made message (vectors/reference/libdime-message.json, `-final` cases).
  */
 
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dearmor } from '../../src/encoding/armor.js';
 import { buildRecordText, tlsCertificateSignature } from '../../src/record/index.js';
 import { splitSignet } from '../../src/signet/index.js';
-import { hex, loadCases, TOOLS } from '../helpers/vectors.js';
+import { type LibdimeRun, libdime } from '../helpers/libdime-dmtp.js';
+import { hex, loadCases } from '../helpers/vectors.js';
 import { fp, makeOrg, makeUser, type OrgFixture, TestHooks, type UserFixture } from './helpers.js';
 import { DX, startServers, type TestServers } from './servers.js';
-
-const TOOL = resolve(TOOLS, 'libdime-dmtp');
-if (!existsSync(TOOL)) throw new Error(`libdime-dmtp not found at ${TOOL}`);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the tool asynchronously (the server lives in this process). */
-function libdime(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(TOOL, args, { timeout: 30_000, encoding: 'latin1' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 let beta: OrgFixture;
 let alpha: OrgFixture;
@@ -62,7 +43,7 @@ afterAll(async () => {
 const pok = () => Buffer.from(beta.keys.signingPublic).toString('hex');
 const common = (port: number) => ['--host', '127.0.0.1', '--port', String(port), '--dx', DX, '--insecure'];
 
-function signetOut(r: Run): Uint8Array {
+function signetOut(r: LibdimeRun): Uint8Array {
   return dearmor(r.stdout).binary;
 }
 

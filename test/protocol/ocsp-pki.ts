@@ -240,6 +240,18 @@ export class OcspPki {
     };
   }
 
+  /** A responder signing with `ca`'s own key (no delegated certificate), responses valid for a day. */
+  caResponder(index: string, ca: Authority, port: number): Promise<Responder> {
+    return this.responder({
+      index,
+      ca,
+      signerCert: ca.certFile,
+      signerKey: ca.keyFile,
+      port,
+      args: ['-ndays', '1'],
+    });
+  }
+
   /** A DER OCSP response fetched with `openssl ocsp` as client (no nonce: for stapling). */
   fetchResponse(ca: Authority, cert: Issued, url: string): Uint8Array {
     const out = this.file(`resp-${cert.serial}-${Date.now()}.der`);

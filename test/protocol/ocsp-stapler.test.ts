@@ -112,14 +112,7 @@ beforeAll(async () => {
         ...(n === 'revoked' ? { revoked: { at: '250601120000Z', reason: 'keyCompromise' } } : {}),
       })),
   );
-  main = await pki.responder({
-    index,
-    ca,
-    signerCert: ca.certFile,
-    signerKey: ca.keyFile,
-    port: mainPort,
-    args: ['-ndays', '1'],
-  });
+  main = await pki.caResponder(index, ca, mainPort);
   for (const n of Object.keys(leaf)) hooks.localHostnames.add(host(n));
 }, 60_000);
 
@@ -231,14 +224,7 @@ describe('OCSP stapling by our listeners', () => {
     expect(h.ms).toBeLessThan(1500);
     expect(reports[0]).toMatchObject({ event: 'failed', failure: 'unreachable', consecutive: 1 });
 
-    late = await pki.responder({
-      index,
-      ca,
-      signerCert: ca.certFile,
-      signerKey: ca.keyFile,
-      port: downPort,
-      args: ['-ndays', '1'],
-    });
+    late = await pki.caResponder(index, ca, downPort);
     const until = Date.now() + 5000;
     let staple: Buffer | null = null;
     while (!staple && Date.now() < until) {

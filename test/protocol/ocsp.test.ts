@@ -382,14 +382,7 @@ describe('OcspCache', () => {
     const port = await closedPort();
     const l = pki.dxLeaf(ca, 'leaf-cached', 'dx.cached.ocsp.test', url(port));
     const index = pki.index('index-cached.txt', [{ serial: l.serial, subject: '/CN=dx.cached.ocsp.test' }]);
-    const own = await pki.responder({
-      index,
-      ca,
-      signerCert: ca.certFile,
-      signerKey: ca.keyFile,
-      port,
-      args: ['-ndays', '1'],
-    });
+    const own = await pki.caResponder(index, ca, port);
     const cache = new OcspCache();
     const certificate = new X509Certificate(l.certPem);
     const first = await checkOcsp({ certificate, issuer: issuer(), timeoutMs: 3000, cache });

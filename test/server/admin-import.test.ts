@@ -67,47 +67,25 @@ function refused(r: RunResult, code: string, text: RegExp): void {
 }
 
 describe('dime admin domain add --org-key --org-signet (libdime org keys)', () => {
+  const addDomain = (domain: string, key: string, signet: string, extra: string[] = []) =>
+    admin(['domain', 'add', domain, '--org-key', file(key), '--org-signet', file(signet), ...extra]);
+
   it('refuses an org key that is not the signet’s (SIGNET_MISMATCH, exit 1) and creates nothing', async () => {
-    const r = admin([
-      'domain',
-      'add',
-      'beta.test',
-      '--org-key',
-      file('orgA.key'),
-      '--org-signet',
-      file('pub-orgB-signet-id.signet'),
-    ]);
+    const r = addDomain('beta.test', 'orgA.key', 'pub-orgB-signet-id.signet');
     refused(r, 'SIGNET_MISMATCH', /org key does not belong to the org signet/);
     expect(await srv.store.getDomain('beta.test')).toBeNull();
     expect(existsSync(join(srv.dataDir, 'domains/beta.test/org.key'))).toBe(false);
   });
 
   it('refuses an org signet whose ID field names another domain', async () => {
-    const r = admin([
-      'domain',
-      'add',
-      'gamma.test',
-      '--org-key',
-      file('orgB.key'),
-      '--org-signet',
-      file('pub-orgB-signet-id.signet'),
-    ]);
+    const r = addDomain('gamma.test', 'orgB.key', 'pub-orgB-signet-id.signet');
     refused(r, 'SIGNET_MISMATCH', /org signet is for "beta\.test", not gamma\.test/);
     expect(await srv.store.getDomain('gamma.test')).toBeNull();
     expect(existsSync(join(srv.dataDir, 'domains/gamma.test/org.key'))).toBe(false);
   });
 
   it('imports libdime’s orgB key and ID signet for beta.test: the server holds exactly them', async () => {
-    const r = admin([
-      'domain',
-      'add',
-      'beta.test',
-      '--org-key',
-      file('orgB.key'),
-      '--org-signet',
-      file('pub-orgB-signet-id.signet'),
-      '--json',
-    ]);
+    const r = addDomain('beta.test', 'orgB.key', 'pub-orgB-signet-id.signet', ['--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json).toEqual({ domain: 'beta.test', imported: true });
     const row = (await srv.store.getDomain('beta.test'))!;
@@ -125,35 +103,20 @@ describe('dime admin domain add --org-key --org-signet (libdime org keys)', () =
   });
 
   it('a second import of the same domain is a CONFLICT', () => {
-    const r = admin([
-      'domain',
-      'add',
-      'beta.test',
-      '--org-key',
-      file('orgB.key'),
-      '--org-signet',
-      file('pub-orgB-signet-id.signet'),
-    ]);
+    const r = addDomain('beta.test', 'orgB.key', 'pub-orgB-signet-id.signet');
     refused(r, 'CONFLICT', /beta\.test exists already/);
   });
 
   it('a protected org key: refused without its passphrase or with a wrong one, imported with --passphrase-file', async () => {
-    const base = [
-      'domain',
-      'add',
-      'alpha.test',
-      '--org-key',
-      file('orgA-protected.key'),
-      '--org-signet',
-      file('pub-orgA-signet-id.signet'),
-    ];
-    const none = admin(base);
+    const add = (extra: string[] = []) =>
+      addDomain('alpha.test', 'orgA-protected.key', 'pub-orgA-signet-id.signet', extra);
+    const none = add();
     expect(none.status, none.stderr).toBe(2);
     expect(none.stderr).toMatch(/^error: PASSPHRASE_REQUIRED: /m);
-    const wrong = admin([...base, '--passphrase-file', file('wrong-passphrase')]);
+    const wrong = add(['--passphrase-file', file('wrong-passphrase')]);
     refused(wrong, 'DECRYPT_FAILED', /wrong passphrase/);
     expect(await srv.store.getDomain('alpha.test')).toBeNull();
-    const r = admin([...base, '--passphrase-file', file('passphrase')]);
+    const r = add(['--passphrase-file', file('passphrase')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/domain alpha\.test added with the imported org key and signet/);
     const local = (await srv.running.ctx.domains.get('alpha.test'))!;

@@ -77,6 +77,23 @@ async function startServer(
 describe('dime server start (process)', () => {
   const data = tempDir('dime-cli-server-');
   let s: Started;
+  /** Port 25 of the running server. */
+  const port25 = () =>
+    nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: s.ready.ports.smtp,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+    });
+  /** Submissions (TLS from the first byte) of the running server, logged in as `user`. */
+  const submissions = (user: string, pass: string) =>
+    nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: s.ready.ports.submissions,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user, pass },
+    });
 
   beforeAll(async () => {
     s = await startServer(data);
@@ -146,15 +163,12 @@ describe('dime server start (process)', () => {
         },
       ).status,
     ).toBe(0);
-    const r = await nodemailer
-      .createTransport({
-        host: '127.0.0.1',
-        port: s.ready.ports.submissions,
-        secure: true,
-        tls: { rejectUnauthorized: false },
-        auth: { user: 'alice@dime.localhost', pass: 'alice long password' },
-      })
-      .sendMail({ from: 'alice@dime.localhost', to: 'bob@dime.localhost', subject: 's', text: 'hello' });
+    const r = await submissions('alice@dime.localhost', 'alice long password').sendMail({
+      from: 'alice@dime.localhost',
+      to: 'bob@dime.localhost',
+      subject: 's',
+      text: 'hello',
+    });
     expect(r.response).toMatch(/^250 /);
     const show = dime(['admin', '--data', data, 'user', 'show', 'bob@dime.localhost', '--json']);
     expect(show.status, show.stderr).toBe(0);
@@ -173,15 +187,11 @@ describe('dime server start (process)', () => {
     });
     expect(pw.status, pw.stderr).toBe(0);
     expect(pw.stderr).toMatch(/new key/);
-    const r = await nodemailer
-      .createTransport({
-        host: '127.0.0.1',
-        port: s.ready.ports.submissions,
-        secure: true,
-        tls: { rejectUnauthorized: false },
-        auth: { user: 'bob@dime.localhost', pass: 'bob new password' },
-      })
-      .sendMail({ from: 'bob@dime.localhost', to: 'alice@dime.localhost', text: 'with the new password' });
+    const r = await submissions('bob@dime.localhost', 'bob new password').sendMail({
+      from: 'bob@dime.localhost',
+      to: 'alice@dime.localhost',
+      text: 'with the new password',
+    });
     expect(r.response).toMatch(/^250 /);
     expect(dime(['admin', '--data', data, 'user', 'rm', 'bob@dime.localhost']).status).toBe(0);
     const gone = dime(['admin', '--data', data, 'user', 'show', 'bob@dime.localhost', '--json']);
@@ -202,12 +212,7 @@ describe('dime server start (process)', () => {
     ).toBe(0);
     // the running server picks the new domain up
     await new Promise((r) => setTimeout(r, 3500));
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: s.ready.ports.smtp,
-      secure: false,
-      tls: { rejectUnauthorized: false },
-    });
+    const t = port25();
     expect(
       (await t.sendMail({ from: 'x@example.org', to: 'carol@second.localhost', text: 'hi' })).response,
     ).toMatch(/^250 /);
@@ -215,12 +220,7 @@ describe('dime server start (process)', () => {
 
   it('admin alias add|list|rm: postmaster@ delivers to a user while the alias exists', async () => {
     const a = ['admin', '--data', data, 'alias'];
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: s.ready.ports.smtp,
-      secure: false,
-      tls: { rejectUnauthorized: false },
-    });
+    const t = port25();
     const inboxCount = () => {
       const show = dime(['admin', '--data', data, 'user', 'show', 'alice@dime.localhost', '--json']);
       return (show.json as { folders: { name: string; messages: number }[] }).folders.find(
@@ -258,24 +258,10 @@ describe('dime server start (process)', () => {
 
   it('admin user quota and disable|enable act on the running server', async () => {
     const ad = (args: string[]) => dime(['admin', '--data', data, ...args]);
-    const port25 = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: s.ready.ports.smtp,
-      secure: false,
-      tls: { rejectUnauthorized: false },
-    });
+    const mx = port25();
     const toAlice = (text: string) =>
-      port25.sendMail({ from: 'x@example.org', to: 'alice@dime.localhost', text });
-    const login = () =>
-      nodemailer
-        .createTransport({
-          host: '127.0.0.1',
-          port: s.ready.ports.submissions,
-          secure: true,
-          tls: { rejectUnauthorized: false },
-          auth: { user: 'alice@dime.localhost', pass: 'alice long password' },
-        })
-        .verify();
+      mx.sendMail({ from: 'x@example.org', to: 'alice@dime.localhost', text });
+    const login = () => submissions('alice@dime.localhost', 'alice long password').verify();
     const count = () =>
       (
         ad(['user', 'show', 'alice@dime.localhost', '--json']).json as { folders: { messages: number }[] }

@@ -6,26 +6,12 @@
  * certificate when the record pins it.
  */
 
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dearmor } from '../../src/encoding/armor.js';
 import { buildRecordText, tlsCertificateSignature } from '../../src/record/index.js';
 import { parseOrgSignet, parseUserSignet, splitSignet } from '../../src/signet/index.js';
-import { TOOLS } from '../helpers/vectors.js';
+import { libdime } from '../helpers/libdime-dmtp.js';
 import { cleanupServers, startTestServer, type TestServer } from './helpers.js';
-
-const TOOL = resolve(TOOLS, 'libdime-dmtp');
-if (!existsSync(TOOL)) throw new Error(`libdime-dmtp not found at ${TOOL}`);
-
-function libdime(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(TOOL, args, { timeout: 30_000, encoding: 'latin1' }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('libdime-dmtp against dime server', () => {
   let srv: TestServer;

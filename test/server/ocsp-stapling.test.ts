@@ -27,14 +27,7 @@ beforeAll(async () => {
   chainFile = join(pki.dir, 'chain.pem');
   writeFileSync(chainFile, leaf.chainPem);
   const index = pki.index('index.txt', [{ serial: leaf.serial, subject: `/CN=${HOST}` }]);
-  responder = await pki.responder({
-    index,
-    ca,
-    signerCert: ca.certFile,
-    signerKey: ca.keyFile,
-    port,
-    args: ['-ndays', '1'],
-  });
+  responder = await pki.caResponder(index, ca, port);
 }, 60_000);
 
 afterAll(async () => {

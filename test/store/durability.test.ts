@@ -2,13 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import { seedUser } from './fixtures/seed.js';
+import { APPEND_CHILD, seedAppendStore } from './fixtures/append.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'append-child.ts');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dime-durable-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -21,9 +19,13 @@ interface Run {
 
 /** Starts a child appender; resolves `done` once it has acknowledged `killAfter` appends and was SIGKILLed. */
 function appender(file: string, folder: number, tag: string, killAfter: number, go: string): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, String(folder), tag, '100000', go], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', APPEND_CHILD, file, String(folder), tag, '100000', go],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const acks: Array<{ n: number; uid: number }> = [];
   let buffered = '';
   let onReady: () => void = () => undefined;
@@ -55,10 +57,7 @@ function appender(file: string, folder: number, tag: string, killAfter: number, 
 describe('SQLite durability', () => {
   it('keeps every acknowledged append after SIGKILL, with two processes writing at once', async () => {
     const file = path.join(dir, 'mail.db');
-    const setup = await openSqliteStore({ path: file });
-    const domain = await setup.addDomain({ name: 'example.org' });
-    const { inbox } = await seedUser(setup, domain, 'alice');
-    await setup.close();
+    const inbox = await seedAppendStore(file);
 
     const go = path.join(dir, 'go');
     const runs = [appender(file, inbox, 'A', 120, go), appender(file, inbox, 'B', 80, go)];

@@ -9,12 +9,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import { seedUser } from './fixtures/seed.js';
+import { APPEND_CHILD, seedAppendStore } from './fixtures/append.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'append-child.ts');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dime-walsync-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -33,10 +30,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr
 describe('SQLite WAL fsync before a write resolves', () => {
   it('every acknowledged append follows a completed fsync of the WAL after its last write', async () => {
     const file = path.join(dir, 'mail.db');
-    const setup = await openSqliteStore({ path: file });
-    const domain = await setup.addDomain({ name: 'example.org' });
-    const { inbox } = await seedUser(setup, domain, 'alice');
-    await setup.close();
+    const inbox = await seedAppendStore(file);
     const go = path.join(dir, 'go');
     fs.writeFileSync(go, '');
     const trace = path.join(dir, 'trace.txt');
@@ -53,7 +47,7 @@ describe('SQLite WAL fsync before a write resolves', () => {
       process.execPath,
       '--import',
       'tsx',
-      CHILD,
+      APPEND_CHILD,
       file,
       String(inbox),
       'S',

@@ -1,6 +1,6 @@
 import { decodeObjectInput } from '../../src/encoding/input.js';
 import { type DimeKeys, generateKeys, loadKeys } from '../../src/keys/index.js';
-import type { Actor } from '../../src/message/index.js';
+import type { Actor, SealInput } from '../../src/message/index.js';
 import { createOrgSignet, createSsr, signRequest } from '../../src/signet/build.js';
 import { parseSignet, type Signet } from '../../src/signet/index.js';
 import type { VectorCase } from '../helpers/vectors.js';
@@ -23,6 +23,16 @@ export function partiesOf(c: VectorCase): Parties {
     signets[a] = parseSignet(decodeObjectInput(enc(c.keys[`${a}_signet_armored`])).binary);
   }
   return { keys, signets };
+}
+
+/** The actor fields of a SealInput: the author's keys and signet, the other three's signets. */
+export function sealActors(p: Parties): Pick<SealInput, 'author' | 'recipient' | 'origin' | 'destination'> {
+  return {
+    author: { keys: p.keys.author, signet: p.signets.author },
+    recipient: { signet: p.signets.recipient },
+    origin: { signet: p.signets.origin },
+    destination: { signet: p.signets.destination },
+  };
 }
 
 /** Fresh keys and ID signets for the four actors, made by our own builders. */

@@ -18,7 +18,7 @@ import {
   signAsOrigin,
 } from '../../src/message/index.js';
 import { TOOLS, toHexStr } from '../helpers/vectors.js';
-import { ACTOR_LIST, enc, freshParties, type Parties } from './helpers.js';
+import { ACTOR_LIST, enc, freshParties, type Parties, sealActors } from './helpers.js';
 
 /**
  * Round trip ours → libdime (tools/libdime-check.md): the C reference opens our sealed and
@@ -98,10 +98,7 @@ function compare(ours: OpenedMessage, out: ToolOut) {
 
 function sealInput(p: Parties, over: Partial<SealInput> = {}): SealInput {
   return {
-    author: { keys: p.keys.author, signet: p.signets.author },
-    recipient: { signet: p.signets.recipient },
-    origin: { signet: p.signets.origin },
-    destination: { signet: p.signets.destination },
+    ...sealActors(p),
     commonHeaders: {
       date: 'Fri, 27 Nov 2026 10:00:00 +0000',
       to: 'Bob <bob@dest.test>',

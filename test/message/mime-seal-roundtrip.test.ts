@@ -15,7 +15,7 @@ import {
 } from '../../src/message/index.js';
 import { joinMimeStream } from '../../src/message/mime/index.js';
 import { tempDir } from '../helpers/cli.js';
-import { freshParties } from './helpers.js';
+import { freshParties, sealActors } from './helpers.js';
 
 /**
  * Random MIME messages (nodemailer's MailComposer) through the whole streaming pipeline the CLI
@@ -83,10 +83,7 @@ describe('random MIME round trip through streaming seal, origin signing and open
           await sealMimeFile(
             emlPath,
             {
-              author: { keys: parties.keys.author, signet: parties.signets.author },
-              recipient: { signet: parties.signets.recipient },
-              origin: { signet: parties.signets.origin },
-              destination: { signet: parties.signets.destination },
+              ...sealActors(parties),
             },
             sealed,
           );

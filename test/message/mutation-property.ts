@@ -10,7 +10,7 @@ import {
   sealMessage,
   signAsOrigin,
 } from '../../src/message/index.js';
-import { ACTOR_LIST, freshParties, type Parties } from './helpers.js';
+import { ACTOR_LIST, freshParties, type Parties, sealActors } from './helpers.js';
 
 /**
  * The mutation property of DMIME messages: a sealed, origin-signed message with any change
@@ -177,10 +177,7 @@ export interface MutationFixture {
 export function mutationFixture(): MutationFixture {
   const parties = freshParties();
   const sealed = sealMessage({
-    author: { keys: parties.keys.author, signet: parties.signets.author },
-    recipient: { signet: parties.signets.recipient },
-    origin: { signet: parties.signets.origin },
-    destination: { signet: parties.signets.destination },
+    ...sealActors(parties),
     commonHeaders: {
       date: 'Sat, 28 Nov 2026 08:00:00 +0000',
       to: 'b@dest.test',

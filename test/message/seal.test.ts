@@ -22,17 +22,14 @@ import {
   treeSignatureInput,
 } from '../../src/message/index.js';
 import { cryptoFingerprintB64 } from '../../src/signet/index.js';
-import { ACTOR_LIST, enc, freshParties, type Parties } from './helpers.js';
+import { ACTOR_LIST, enc, freshParties, type Parties, sealActors } from './helpers.js';
 
 const c = crypto();
 const parties = freshParties();
 
 function input(p: Parties, over: Partial<SealInput> = {}): SealInput {
   return {
-    author: { keys: p.keys.author, signet: p.signets.author },
-    recipient: { signet: p.signets.recipient },
-    origin: { signet: p.signets.origin },
-    destination: { signet: p.signets.destination },
+    ...sealActors(p),
     commonHeaders: {
       date: 'Thu, 26 Nov 2026 09:30:00 +0000',
       to: 'Bob <bob@dest.test>',

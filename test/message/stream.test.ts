@@ -29,7 +29,7 @@ import {
   signAsOriginSource,
 } from '../../src/message/index.js';
 import { tempDir } from '../helpers/cli.js';
-import { ACTOR_LIST, freshParties, type Parties } from './helpers.js';
+import { ACTOR_LIST, freshParties, type Parties, sealActors } from './helpers.js';
 
 const c = crypto();
 const parties = freshParties();
@@ -40,10 +40,7 @@ const path = (name: string) => join(dir, `${fileNo++}-${name}`);
 
 function input(p: Parties, display: ContentInput[], attachments: ContentInput[] = []): SealInput {
   return {
-    author: { keys: p.keys.author, signet: p.signets.author },
-    recipient: { signet: p.signets.recipient },
-    origin: { signet: p.signets.origin },
-    destination: { signet: p.signets.destination },
+    ...sealActors(p),
     commonHeaders: {
       date: 'Fri, 27 Nov 2026 10:00:00 +0000',
       to: 'bob@dest.test',

@@ -109,15 +109,8 @@ beforeAll(async () => {
   dx('staple-good', p.down); // the staple must do: its responder is down
   dx('staple-revoked', p.main);
   dx('staple-garbage', p.main);
-  const index = pki.index(
-    'index.txt',
-    Object.entries(leaf)
-      .filter(([n]) => n !== 'unknown')
-      .map(([n, l]) => ({
-        serial: l.serial,
-        subject: `/CN=${host(n)}`,
-        ...(n.endsWith('revoked') ? { revoked: { at: '250601120000Z', reason: 'superseded' } } : {}),
-      })),
+  const index = pki.leafIndex('index.txt', leaf, host, (n) =>
+    n.endsWith('revoked') ? { at: '250601120000Z', reason: 'superseded' } : undefined,
   );
   main = await pki.caResponder(index, ca, p.main);
   impostorResponder = await pki.responder({

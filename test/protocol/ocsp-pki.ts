@@ -189,6 +189,27 @@ export class OcspPki {
     return f;
   }
 
+  /**
+   * An index.txt of the named leaves the CA knows (all but `unknown`): subject `/CN=host(name)`,
+   * revoked as `revoked(name)` says.
+   */
+  leafIndex(
+    file: string,
+    leaves: Readonly<Record<string, Issued>>,
+    host: (name: string) => string,
+    revoked: (name: string) => IndexEntry['revoked'],
+  ): string {
+    return this.index(
+      file,
+      Object.entries(leaves)
+        .filter(([n]) => n !== 'unknown')
+        .map(([n, l]) => {
+          const r = revoked(n);
+          return { serial: l.serial, subject: `/CN=${host(n)}`, ...(r ? { revoked: r } : {}) };
+        }),
+    );
+  }
+
   /** Starts `openssl ocsp` as a responder; resolves once it waits for connections. */
   async responder(o: ResponderOptions): Promise<Responder> {
     const port = o.port ?? (await closedPort());

@@ -102,15 +102,8 @@ beforeAll(async () => {
   dx('silent', silentUrl);
   dx('life', lifeUrl);
   dx('nourl', null);
-  index = pki.index(
-    'index.txt',
-    Object.entries(leaf)
-      .filter(([n]) => n !== 'unknown')
-      .map(([n, l]) => ({
-        serial: l.serial,
-        subject: `/CN=${host(n)}`,
-        ...(n === 'revoked' ? { revoked: { at: '250601120000Z', reason: 'keyCompromise' } } : {}),
-      })),
+  index = pki.leafIndex('index.txt', leaf, host, (n) =>
+    n === 'revoked' ? { at: '250601120000Z', reason: 'keyCompromise' } : undefined,
   );
   main = await pki.caResponder(index, ca, mainPort);
   for (const n of Object.keys(leaf)) hooks.localHostnames.add(host(n));

@@ -85,15 +85,11 @@ beforeAll(async () => {
   dx('nourl', null);
   leaf.https = pki.dxLeaf(ca, 'leaf-https', 'dx.https.ocsp.test', 'https://127.0.0.1:1/');
 
-  const index = pki.index(
+  const index = pki.leafIndex(
     'index.txt',
-    Object.entries(leaf)
-      .filter(([n]) => n !== 'unknown')
-      .map(([n, l]) => ({
-        serial: l.serial,
-        subject: `/CN=dx.${n}.ocsp.test`,
-        ...(n === 'revoked' ? { revoked: { at: '240101000000Z', reason: 'keyCompromise' } } : {}),
-      })),
+    leaf,
+    (n) => `dx.${n}.ocsp.test`,
+    (n) => (n === 'revoked' ? { at: '240101000000Z', reason: 'keyCompromise' } : undefined),
   );
   const delegatedCert = pki.responderCert(ca, 'responder-delegated', true, 'ec');
   const noEkuCert = pki.responderCert(ca, 'responder-noeku', false, 'rsa');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openMessage, sealMessage, signAsOrigin } from '../../../src/message/index.js';
 import { describeParts, mimeToParts, partsToMime } from '../../../src/message/mime/index.js';
-import { freshParties } from '../helpers.js';
+import { freshParties, sealActors } from '../helpers.js';
 import { compose, losslessView } from './helpers.js';
 
 const parties = freshParties();
@@ -26,10 +26,7 @@ describe('MIME → sealed DIME message → opened by the recipient → MIME', ()
     const parts = await mimeToParts(eml);
     const sealed = sealMessage(
       {
-        author: { keys: parties.keys.author, signet: parties.signets.author },
-        recipient: { signet: parties.signets.recipient },
-        origin: { signet: parties.signets.origin },
-        destination: { signet: parties.signets.destination },
+        ...sealActors(parties),
         commonHeaders: parts.commonFields,
         otherHeaders: parts.otherHeaders,
         display: parts.display.map((data) => ({ data })),

@@ -16,17 +16,14 @@ import {
 } from '../../../src/server/outbound/dime-bounce.js';
 import { parseSignet } from '../../../src/signet/index.js';
 import { cliParties, dimeAsync } from '../../message/cli-helpers.js';
-import { freshParties } from '../../message/helpers.js';
+import { freshParties, sealActors } from '../../message/helpers.js';
 
 const P = freshParties();
 
 /** alice's original message to bob, as her origin sent it (author-sealed and origin-signed). */
 const ORIGINAL = signAsOrigin(
   sealMessage({
-    author: { keys: P.keys.author, signet: P.signets.author },
-    recipient: { signet: P.signets.recipient },
-    origin: { signet: P.signets.origin },
-    destination: { signet: P.signets.destination },
+    ...sealActors(P),
     commonHeaders: {
       date: 'Thu, 26 Nov 2026 05:00:00 +0000',
       to: 'bob@dest.test',
